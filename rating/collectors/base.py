@@ -1,0 +1,71 @@
+"""The boundary between the outside world and Tally's usage records.
+
+Every source (Gnocchi, the built-in sample cloud, later the OpenStack APIs)
+turns its data into UsageInterval objects; nothing downstream knows where
+usage came from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Protocol
+
+# Billable metrics and the resource attribute their price is looked up by.
+INSTANCE = "instance"  # hours, by flavor_name
+VOLUME = "volume"  # GiB-hours, by volume_type
+FLOATING_IP = "floating_ip"  # hours
+UNITS = {INSTANCE: "hour", VOLUME: "GiB-hour", FLOATING_IP: "hour"}
+
+
+class SourceUnavailable(RuntimeError):
+    """The usage source could not be read; the message names it and says why."""
+
+
+@dataclass(frozen=True)
+class UsageInterval:
+    project_id: str
+    resource_id: str
+    metric: str
+    price_key: str
+    start: dt.datetime
+    end: dt.datetime
+    quantity: Decimal
+    attributes: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def unit(self) -> str:
+        return UNITS[self.metric]
+
+
+@dataclass(frozen=True)
+class ProjectInfo:
+    keystone_id: str
+    name: str
+    domain_id: str
+    domain_name: str
+
+
+class UsageSource(Protocol):
+    name: str
+
+    def collect(self, start: dt.datetime, end: dt.datetime) -> Iterator[UsageInterval]:
+        """Usage inside [start, end), each interval clipped to it."""
+        ...
+
+    def projects(self) -> list[ProjectInfo]:
+        """Domains and projects the source knows names for (may be empty)."""
+        ...
+
+
+def overlap(
+    start: dt.datetime, end: dt.datetime | None, win_start: dt.datetime, win_end: dt.datetime
+) -> tuple[dt.datetime, dt.datetime, Decimal] | None:
+    """The part of [start, end) inside the window, with its exact length in seconds."""
+    lo = max(start, win_start)
+    hi = min(end, win_end) if end is not None else win_end
+    if hi <= lo:
+        return None
+    return lo, hi, Decimal((hi - lo) // dt.timedelta(microseconds=1)) / 1_000_000

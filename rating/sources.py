@@ -1,0 +1,23 @@
+"""Which usage source this deployment reads, built from settings."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils import timezone
+
+from rating.collectors.base import UsageSource
+
+
+def usage_source_configured() -> UsageSource:
+    if settings.TALLY_USAGE_SOURCE == "gnocchi":
+        from rating.collectors.gnocchi import GnocchiSource
+
+        return GnocchiSource(
+            endpoint=settings.GNOCCHI_ENDPOINT,
+            user=settings.GNOCCHI_USER,
+            auth=settings.GNOCCHI_AUTH,
+            timeout=settings.GNOCCHI_TIMEOUT,
+        )
+    from rating.collectors.sample import SampleCloud
+
+    return SampleCloud(now=timezone.now())

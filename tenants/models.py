@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Domain(models.Model):
+    """A Keystone domain."""
+
+    keystone_id = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=255)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BillingAccount(models.Model):
+    """Who pays (chargeback) or is shown (showback) the cost of one or more projects."""
+
+    class Mode(models.TextChoices):
+        CHARGEBACK = "chargeback", "Chargeback"
+        SHOWBACK = "showback", "Showback"
+
+    name = models.CharField(max_length=255, unique=True)
+    currency = models.CharField(max_length=3, default="EUR")
+    mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.SHOWBACK)
+    contact_email = models.EmailField(blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Project(models.Model):
+    """A Keystone project: the tenant whose usage is metered."""
+
+    keystone_id = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=255)
+    domain = models.ForeignKey(Domain, null=True, blank=True, on_delete=models.PROTECT)
+    billing_account = models.ForeignKey(
+        BillingAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="projects"
+    )
+    enabled = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProjectMembership(models.Model):
+    """A portal user's role on a project; it decides what the user may see."""
+
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        MEMBER = "member", "Member"
+        READER = "reader", "Reader"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "project"], name="one_role_per_user_project")]

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from tenants.models import BillingAccount, Domain, Project, ProjectMembership
+
+FINANCE_GROUP = "finance"
+ADMIN_GROUP = "rate-admin"
+
+
+def domain_upsert(*, keystone_id: str, name: str) -> Domain:
+    domain, _ = Domain.objects.update_or_create(keystone_id=keystone_id, defaults={"name": name})
+    return domain
+
+
+def project_upsert(*, keystone_id: str, name: str, domain: Domain | None = None, enabled: bool = True) -> Project:
+    """Create or update a project; a new project gets a billing account of its own."""
+    with transaction.atomic():
+        project, created = Project.objects.select_for_update().get_or_create(
+            keystone_id=keystone_id, defaults={"name": name, "domain": domain, "enabled": enabled}
+        )
+        if not created and (project.name, project.domain, project.enabled) != (name, domain, enabled):
+            project.name, project.domain, project.enabled = name, domain or project.domain, enabled
+            project.save(update_fields=["name", "domain", "enabled"])
+        if project.billing_account_id is None:
+            project.billing_account = billing_account_for_new_project(name=name, keystone_id=keystone_id)
+            project.save(update_fields=["billing_account"])
+    return project
+
+
+def projects_ensure(*, keystone_ids: Iterable[str]) -> dict[str, Project]:
+    """Map Keystone ids to projects, creating placeholders for ids seen only in usage.
+
+    A placeholder is named after its id until a Keystone sync gives it a name;
+    usage is never dropped because its project is not known yet.
+    """
+    wanted = set(keystone_ids)
+    known = {p.keystone_id: p for p in Project.objects.filter(keystone_id__in=wanted)}
+    for missing in sorted(wanted - known.keys()):
+        known[missing] = project_upsert(keystone_id=missing, name=missing)
+    return known
+
+
+def billing_account_for_new_project(*, name: str, keystone_id: str) -> BillingAccount:
+    account, _ = BillingAccount.objects.get_or_create(
+        name=f"{name} ({keystone_id[:8]})",
+        defaults={"currency": settings.TALLY_CURRENCY, "mode": settings.TALLY_DEFAULT_MODE},
+    )
+    return account
+
+
+def membership_grant(*, user, project: Project, role: str = ProjectMembership.Role.OWNER) -> ProjectMembership:
+    membership, _ = ProjectMembership.objects.update_or_create(user=user, project=project, defaults={"role": role})
+    return membership
+
+
+def user_make_finance(*, user) -> None:
+    user.groups.add(Group.objects.get_or_create(name=FINANCE_GROUP)[0])
+
+
+def user_make_rate_admin(*, user) -> None:
+    user.groups.add(Group.objects.get_or_create(name=ADMIN_GROUP)[0])
