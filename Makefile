@@ -21,8 +21,13 @@ demo-data: venv
 demo: demo-data
 	$(PY) manage.py runserver 127.0.0.1:8000 --noreload
 
+# The tests use real services: PostgreSQL, Redis (a real Celery worker) and the Gnocchi peer.
 test: venv
-	$(VENV)/bin/pytest
+	scripts/services up
+	DATABASE_URL=$${DATABASE_URL:-postgres://root@127.0.0.1:5432/tally} \
+	TALLY_TEST_BROKER_URL=$${TALLY_TEST_BROKER_URL:-redis://127.0.0.1:6379/15} \
+	TALLY_TEST_GNOCCHI_ENDPOINT=$${TALLY_TEST_GNOCCHI_ENDPOINT:-http://127.0.0.1:8041} \
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff format --check .

@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
+from gnocchiclient import exceptions as gexc
+
 from rating.collectors.base import (
     FLOATING_IP,
     INSTANCE,
@@ -64,7 +66,7 @@ class GnocchiSource:
     name = "gnocchi"
 
     def __init__(self, *, endpoint: str, user: str = "admin", auth: str = "basic", timeout: int = 60) -> None:
-        self.endpoint = endpoint
+        self.endpoint, self.timeout = endpoint, timeout
         self._client = _make_client(endpoint=endpoint, user=user, auth=auth, timeout=timeout)
         self.requests = 0
 
@@ -77,9 +79,6 @@ class GnocchiSource:
                 yield from self._intervals(meter, group, points, start, end)
 
     def _groups(self, meter: Meter, start: dt.datetime, end: dt.datetime) -> list[tuple[dict, list]]:
-        from gnocchiclient import exceptions as gexc
-        from keystoneauth1 import exceptions as ksexc
-
         search = {
             "and": [
                 {"<": {"started_at": end.isoformat()}},
@@ -99,17 +98,19 @@ class GnocchiSource:
                 stop=(end + MARGIN).isoformat(),
                 use_history=True,
             )
-        except (gexc.MetricNotFound, gexc.NotFound, gexc.ResourceTypeNotFound):
+        except (gexc.MetricNotFound, gexc.ResourceTypeNotFound):
             return []  # nothing of this kind measured in the window
-        except ksexc.ConnectFailure as exc:
-            raise SourceUnavailable(f"Gnocchi at {self.endpoint} is unreachable: {exc}") from None
-        except (ksexc.ConnectTimeout, ksexc.GatewayTimeout, ksexc.RequestTimeout) as exc:
-            raise SourceUnavailable(f"Gnocchi at {self.endpoint} timed out: {exc}") from None
-        except (gexc.ClientException, ksexc.HttpError) as exc:
-            raise SourceUnavailable(f"Gnocchi at {self.endpoint} answered an error: {exc}") from None
-        if not isinstance(groups, list):
-            raise SourceUnavailable(f"Gnocchi at {self.endpoint} sent a malformed aggregates answer")
-        return [(g["group"], g["measures"]["measures"]["aggregated"]) for g in groups]
+        except gexc.ConnectionFailure:
+            raise SourceUnavailable(f"Gnocchi at {self.endpoint} is unreachable (connection refused)") from None
+        except gexc.ConnectionTimeout:
+            raise SourceUnavailable(f"Gnocchi at {self.endpoint} timed out after {self.timeout} s") from None
+        except gexc.ClientException as exc:
+            code = getattr(exc, "code", "?")
+            raise SourceUnavailable(f"Gnocchi at {self.endpoint} answered HTTP {code}: {str(exc)[:200]}") from None
+        try:
+            return [(g["group"], g["measures"]["measures"]["aggregated"]) for g in groups]
+        except (KeyError, TypeError):
+            raise SourceUnavailable(f"Gnocchi at {self.endpoint} sent a malformed aggregates answer") from None
 
     def _intervals(
         self, meter: Meter, group: dict, points: list, start: dt.datetime, end: dt.datetime
