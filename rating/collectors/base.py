@@ -13,11 +13,34 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
 
-# Billable metrics and the resource attribute their price is looked up by.
-INSTANCE = "instance"  # hours, by flavor_name
-VOLUME = "volume"  # GiB-hours, by volume_type
+# Tally's billable metrics: name -> unit. Collectors emit these; rate cards price them.
+# The price key of a usage record is the attribute its price is looked up by.
+INSTANCE = "instance"  # hours, price key flavor_name; attributes carry image (licence surcharges)
+VCPU = "vcpu"  # vCPU-hours (for flavors priced per vCPU)
+MEMORY = "memory"  # GiB-hours of RAM
+ROOT_DISK = "disk.root"  # GiB-hours
+EPHEMERAL_DISK = "disk.ephemeral"  # GiB-hours
+VOLUME = "volume"  # GiB-hours, price key volume_type
+SNAPSHOT = "snapshot"  # GiB-hours
+IMAGE = "image"  # GiB-hours of stored image
 FLOATING_IP = "floating_ip"  # hours
-UNITS = {INSTANCE: "hour", VOLUME: "GiB-hour", FLOATING_IP: "hour"}
+EGRESS = "network.egress"  # GiB sent
+INGRESS = "network.ingress"  # GiB received
+OBJECT_STORAGE = "object_storage"  # GiB-hours stored
+UNITS = {
+    INSTANCE: "hour",
+    VCPU: "vCPU-hour",
+    MEMORY: "GiB-hour",
+    ROOT_DISK: "GiB-hour",
+    EPHEMERAL_DISK: "GiB-hour",
+    VOLUME: "GiB-hour",
+    SNAPSHOT: "GiB-hour",
+    IMAGE: "GiB-hour",
+    FLOATING_IP: "hour",
+    EGRESS: "GiB",
+    INGRESS: "GiB",
+    OBJECT_STORAGE: "GiB-hour",
+}
 
 
 class SourceUnavailable(RuntimeError):
