@@ -128,6 +128,7 @@ def _floor(when: dt.datetime, window: dt.timedelta) -> dt.datetime:
 
 
 # -- rating (rating/rating.py, rating/rate_cards.py, rating/quotes.py) ------------
+from rating.contracts import contract_create  # noqa: E402
 from rating.quotes import Quote, quote_price, rate_card_what_if  # noqa: E402
 from rating.rate_cards import (  # noqa: E402
     RateCardError,
@@ -146,6 +147,7 @@ __all__ = [
     "RateCardError",
     "RateSpec",
     "collection_error_record",
+    "contract_create",
     "month_bounds",
     "projects_sync_from_source",
     "quote_price",
