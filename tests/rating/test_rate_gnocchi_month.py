@@ -35,16 +35,30 @@ pytestmark = [pytest.mark.gnocchi, pytest.mark.django_db]
 UTC = dt.UTC
 GIB = D(2**30)
 WINDOW = dt.timedelta(days=10)
-FLAVORS_V1 = {"m1.tiny": "0.0125", "m1.small": "0.025", "m1.medium": "0.05", "m1.large": "0.10", "m1.xlarge": "0.20"}
-# c1.large.eph has no flavor price: it is priced per vCPU-hour and GiB-hour of RAM.
+FLAVORS = {
+    "m1.tiny": "0.0125",
+    "m1.small": "0.025",
+    "m1.medium": "0.05",
+    "m1.large": "0.10",
+    "m1.xlarge": "0.20",
+    "c1.large.eph": "0.137",
+}
 EGRESS_V1 = ((0, 1, "0"), (1, 50, "0.08"), (50, None, "0.05"))
 EGRESS_V2 = ((0, 1, "0"), (1, 20, "0.09"), (20, None, "0.04"))
 
 
-def card(licensed_image: str, v2: bool) -> list[RateSpec]:
-    flavors = dict(FLAVORS_V1, **({"m1.small": "0.03"} if v2 else {}))
+def flavors(composed: str, v2: bool) -> dict[str, str]:
+    """Flavor prices; `composed` has none: it is priced per vCPU-hour and GiB-hour of RAM."""
+    prices = {f: p for f, p in FLAVORS.items() if f != composed}
+    if v2 and "m1.small" in prices:
+        prices["m1.small"] = "0.03"
+    return prices
+
+
+def card(licensed_image: str, composed: str, v2: bool) -> list[RateSpec]:
+    flavors_ = flavors(composed, v2)
     return [
-        *(RateSpec("instance", f, D(p)) for f, p in flavors.items()),
+        *(RateSpec("instance", f, D(p)) for f, p in flavors_.items()),
         RateSpec("vcpu", "*", D("0.012" if v2 else "0.011")),
         RateSpec("memory", "*", D("0.0042")),
         RateSpec("instance", "*", D("0.035"), kind="surcharge", match={"image_ref": [licensed_image]}, label="OS"),
@@ -220,11 +234,13 @@ def test_it_prices_a_seeded_month_of_every_kind_to_the_cent(tmp_path):
     instances = [r for r in truth["resources"] if r["type"] == "instance"]
     assert any(r["resized_at"] for r in instances), "the month has a resize"
     licensed = collections.Counter(r["image_ref"] for r in instances).most_common(1)[0][0]
+    # the flavor of an instance that runs in the month goes without a price, so composition is always tested
+    composed = next(s["flavor_name"] for r in instances for s in r["flavor_history"] if s["hours_in_period"] > 0)
     rate_card_publish(
-        name="Cloud", currency="EUR", effective_from=start.date(), rates=card(licensed, False), backdate=True
+        name="Cloud", currency="EUR", effective_from=start.date(), rates=card(licensed, composed, False), backdate=True
     )
     rate_card_publish(
-        name="Cloud", currency="EUR", effective_from=change.date(), rates=card(licensed, True), backdate=True
+        name="Cloud", currency="EUR", effective_from=change.date(), rates=card(licensed, composed, True), backdate=True
     )
 
     usage_collect_range(source=GnocchiSource(endpoint=gnocchi_endpoint()), start=start, end=end, window=WINDOW)
@@ -257,14 +273,14 @@ def test_it_prices_a_seeded_month_of_every_kind_to_the_cent(tmp_path):
     prices = {
         1: dict(
             base,
-            flavors=FLAVORS_V1,
+            flavors=flavors(composed, False),
             vcpu="0.011",
             egress=EGRESS_V1,
             per_month={"ssd": D("0.10"), "image": D("0.03"), "object_storage": D("0.02")},
         ),
         2: dict(
             base,
-            flavors=dict(FLAVORS_V1, **{"m1.small": "0.03"}),
+            flavors=flavors(composed, True),
             vcpu="0.012",
             egress=EGRESS_V2,
             per_month={"ssd": D("0.12"), "image": D("0.03"), "object_storage": D("0.02")},
