@@ -89,7 +89,7 @@ def _line(statement: Statement, rated: RatedUsage) -> StatementLine:
         project_name=rated.project.name,
         metric=rated.metric,
         price_key=rated.price_key,
-        description=f"{DESCRIPTIONS.get(rated.metric, rated.metric)} {rated.price_key}".strip(),
+        description=rated.description or f"{DESCRIPTIONS.get(rated.metric, rated.metric)} {rated.price_key}".strip(),
         quantity=rated.quantity,
         unit=rated.unit,
         unit_price=rated.unit_price,
