@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
+
 from django.contrib import admin, messages
+from django.utils import timezone
 
 from rating.models import Contract, ContractPrice, Rate, RateCard, RateCardEvent, RateCardVersion, RateTier
+from rating.quotes import rate_card_what_if
 from rating.rate_cards import RateCardError, rate_card_version_draft, rate_card_version_publish
+from tenants.models import Project
 
 
 def _draft(version: RateCardVersion | None) -> bool:
@@ -71,7 +77,7 @@ class RateCardVersionAdmin(admin.ModelAdmin):
     list_display = ["__str__", "status", "effective_from", "effective_to", "published_by", "published_at"]
     list_filter = ["status", "card"]
     inlines = [RateInline]
-    actions = ["publish", "draft_successor"]
+    actions = ["publish", "draft_successor", "what_if_last_month"]
     fields = ["card", "effective_from", "effective_to", "note", "status", "number", "published_by", "published_at"]
 
     def get_readonly_fields(self, request, obj=None):
@@ -118,6 +124,17 @@ class RateCardVersionAdmin(admin.ModelAdmin):
                 reason=f"copied from {version}",
             )
             self.message_user(request, f"{new} drafted from {version}; set its effective date and prices")
+
+    @admin.action(description="What if: price last month with the selected version (changes nothing)")
+    def what_if_last_month(self, request, queryset):
+        first = timezone.localdate().replace(day=1)
+        month = (first - dt.timedelta(days=1)).replace(day=1)
+        names = dict(Project.objects.values_list("pk", "name"))
+        for version in queryset:
+            rows = rate_card_what_if(version=version, period_start=month)
+            total = sum((r.difference for r in rows), Decimal(0))
+            detail = "; ".join(f"{names.get(r.project_id)}: {r.current} -> {r.draft} ({r.difference:+})" for r in rows)
+            self.message_user(request, f"{version} on {month:%Y-%m}: total {total:+}. {detail or 'no usage'}")
 
 
 class TierInline(admin.TabularInline):

@@ -46,3 +46,35 @@ def test_it_publishes_a_draft_from_the_admin_and_refuses_a_past_date(admin_clien
     assert "in the past" in response.content.decode()
     assert dict(RateCardVersion.objects.values_list("pk", "status")) == {good.pk: "published", old.pk: "draft"}
     assert RateCardEvent.objects.filter(version=good, action="published", actor__username="root-admin").exists()
+
+
+@time_machine.travel(dt.datetime(2026, 11, 21, 9, tzinfo=dt.UTC), tick=False)
+def test_it_shows_what_a_draft_would_have_charged_last_month(admin_client, alpha):
+    from rating.models import RatedUsage, UsageRecord
+
+    v1 = rate_card_publish(
+        name="Std",
+        currency="EUR",
+        effective_from=dt.date(2026, 10, 1),
+        prices={("floating_ip", ""): D("0.01")},
+        backdate=True,
+    )
+    start = dt.datetime(2026, 10, 1, tzinfo=dt.UTC)
+    UsageRecord.objects.create(
+        source="t",
+        window_start=start,
+        project=alpha,
+        resource_id="ip",
+        metric="floating_ip",
+        price_key="",
+        start=start,
+        end=start + dt.timedelta(hours=100),
+        quantity=100,
+        unit="hour",
+    )
+    draft = rate_card_version_draft(card=v1.card, effective_from=TODAY, prices={("floating_ip", ""): D("0.02")})
+    response = admin_client.post(
+        "/admin/rating/ratecardversion/", {"action": "what_if_last_month", "_selected_action": [draft.pk]}, follow=True
+    )
+    assert "alpha: 1.00 -&gt; 2.00 (+1.00)" in response.content.decode()
+    assert not RatedUsage.objects.exists()
