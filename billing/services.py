@@ -55,7 +55,7 @@ def statement_build(*, account: BillingAccount, period_start: dt.date, accept_un
     rated = list(
         RatedUsage.objects.filter(period_start=period_start, project__billing_account=account)
         .select_related("project", "rate_version__card")
-        .order_by("project__name", "metric", "price_key")
+        .order_by("project__name", "metric", "price_key", "segment_start", "tier", "pk")
     )
     unpriced = [r for r in rated if r.amount is None]
     if unpriced and not accept_unpriced:
