@@ -214,7 +214,7 @@ def main() -> None:
         sys.exit("bench/rate.py needs PostgreSQL: set DATABASE_URL=postgres://...")
     rate_card()
     started = time.perf_counter()
-    runs = [run(n, 1 if args.quick else args.repeat) for n in sizes]
+    runs = [run(n, args.repeat) for n in sizes]
     print(
         json.dumps(
             {
