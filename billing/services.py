@@ -85,7 +85,7 @@ def _tax_lines(statement: Statement, rates: list[tuple[str, Decimal]], subtotal:
             kind=StatementLine.Kind.TAX,
             metric="tax",
             price_key=name,
-            description=f"{name} {rate * 100:g} %",
+            description=f"{name} {(rate * 100).normalize():f} %",
             quantity=subtotal,
             unit=statement.currency,
             unit_price=rate,

@@ -56,7 +56,7 @@ class TaxRate(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} {self.rate * 100:g} %"
+        return f"{self.name} {(self.rate * 100).normalize():f} %"
 
 
 class Project(models.Model):
