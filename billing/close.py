@@ -8,6 +8,7 @@ killed, finishes what is missing and repeats nothing.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -24,6 +25,8 @@ from billing.services import (
 )
 from tenants.models import BillingAccount
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class CloseReport:
@@ -31,6 +34,7 @@ class CloseReport:
     drafted: list[Statement] = field(default_factory=list)
     already_issued: int = 0
     refused: dict[str, str] = field(default_factory=dict)
+    undelivered: dict[str, str] = field(default_factory=dict)
 
 
 def close_start(*, period_start: dt.date, action: str, override_reason: str = "", user=None) -> CloseRun:
@@ -55,21 +59,22 @@ def close_start(*, period_start: dt.date, action: str, override_reason: str = ""
 def close_account_run(*, run: CloseRun, account: BillingAccount) -> str:
     """One account's part of a run; returns (and records) what happened."""
     try:
-        what = _close_one(
+        what, detail = _close_one(
             account=account,
             period_start=run.period_start,
             issue=run.action == CloseRun.Action.ISSUE,
             override_reason=run.override_reason,
             user_name=run.requested_by,
         )
-        detail = ""
     except BillingRefused as exc:
         what, detail = "refused", str(exc)
     CloseEvent.objects.create(run=run, account=account, period_start=run.period_start, what=what, detail=detail)
     return what
 
 
-def _close_one(*, account, period_start, issue: bool, override_reason: str = "", user_name: str = "") -> str:
+def _close_one(
+    *, account, period_start, issue: bool, override_reason: str = "", user_name: str = ""
+) -> tuple[str, str]:
     with transaction.atomic():
         # One closer per account at a time: a second run (or a redelivered task) waits here,
         # then finds the statement issued. Drafting and issuing commit together.
@@ -80,16 +85,22 @@ def _close_one(*, account, period_start, issue: bool, override_reason: str = "",
         else:
             statement = statement_draft(account=account, period_start=period_start)
             if not issue:
-                return "drafted"
+                return "drafted", ""
             statement = statement_issue(
                 statement=statement, override_reason=override_reason, user=_Who(user_name), deliver=False
             )
             what = "issued"
-    if issue:
+    if not issue:
+        return what, ""
+    try:
         # Outside the transaction: a PDF or an e-mail never holds the account's lock, and an
         # earlier run that died after issuing gets its PDF and e-mail here.
         statement_deliver(statement=statement)
-    return what
+    except Exception as exc:
+        # Issued stays issued; the next close (or deliver_statement) sends it.
+        log.warning("%s issued but not delivered: %s", statement, exc)
+        return what, f"not delivered yet: {exc}"
+    return what, ""
 
 
 class _Who:
@@ -112,13 +123,17 @@ def month_close(
         )
     for account in period_accounts(period_start=period_start):
         try:
-            what = _close_one(account=account, period_start=period_start, issue=issue, override_reason=override_reason)
+            what, detail = _close_one(
+                account=account, period_start=period_start, issue=issue, override_reason=override_reason
+            )
         except PeriodIssued:
-            what = "already issued"
+            what, detail = "already issued", ""
         except BillingRefused as exc:
             report.refused[account.name] = str(exc)
             continue
         statement = regular_statement(account=account, period_start=period_start)
+        if detail:
+            report.undelivered[account.name] = detail
         if what == "issued":
             report.issued.append(statement)
         elif what == "drafted":
