@@ -37,7 +37,9 @@ class CloseReport:
     undelivered: dict[str, str] = field(default_factory=dict)
 
 
-def close_start(*, period_start: dt.date, action: str, override_reason: str = "", user=None) -> CloseRun:
+def close_start(
+    *, period_start: dt.date, action: str, override_reason: str = "", user=None, queue: str | None = None
+) -> CloseRun:
     """Record a close run and fan it out, one task per account, once the run is committed."""
     from billing.tasks import close_account
 
@@ -52,7 +54,7 @@ def close_start(*, period_start: dt.date, action: str, override_reason: str = ""
         override_reason=override_reason,
         requested_by=getattr(user, "username", "") or "",
     )
-    transaction.on_commit(lambda: [close_account.delay(run.pk, pk) for pk in ids])
+    transaction.on_commit(lambda: [close_account.apply_async((run.pk, pk), queue=queue) for pk in ids])
     return run
 
 
