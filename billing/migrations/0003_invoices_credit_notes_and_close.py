@@ -4,6 +4,15 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+def drop_sqlite_triggers(apps, schema_editor):
+    # SQLite rebuilds the tables below; its triggers would point at the old table mid-rebuild.
+    # 0004 creates them again. PostgreSQL alters tables in place and keeps its triggers.
+    if schema_editor.connection.vendor == "sqlite":
+        for name in ["statement_immutable_update", "statement_immutable_delete",
+                     "statement_line_immutable_update", "statement_line_immutable_delete"]:
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -12,6 +21,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(drop_sqlite_triggers, migrations.RunPython.noop),
         migrations.CreateModel(
             name='CloseEvent',
             fields=[
