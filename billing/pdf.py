@@ -10,13 +10,21 @@ from django.template.loader import render_to_string
 from billing.models import Statement, StatementLine
 from billing.services import DESCRIPTIONS
 
+_FONTS: dict = {}
+
 
 def statement_pdf(*, statement: Statement) -> bytes:
     """A statement a finance team would send: WeasyPrint from templates/billing/statement_pdf.html."""
     from weasyprint import HTML
+    from weasyprint.text.fonts import FontConfiguration
 
     html = render_to_string("billing/statement_pdf.html", statement_pdf_context(statement=statement))
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+    # Fonts and the logo are loaded once per process, not once per PDF: a close renders thousands.
+    if "config" not in _FONTS:
+        _FONTS.update(config=FontConfiguration(), cache={})
+    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(
+        font_config=_FONTS["config"], cache=_FONTS["cache"]
+    )
 
 
 def statement_pdf_context(*, statement: Statement) -> dict:
