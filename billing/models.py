@@ -68,3 +68,7 @@ class NumberSequence(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["series", "year"], name="one_sequence_per_series_year")]
+
+
+# Forecasts, budgets and alerts live in their own module (issue 7); importing it registers them.
+from billing.models_forecast import AlertDelivery, Budget, BudgetAlert, Forecast, Scope, SpendAnomaly  # noqa: E402, F401
