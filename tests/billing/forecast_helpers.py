@@ -37,3 +37,45 @@ def spend(project, day: dt.date, euros: Decimal | int | float, *, resource: str 
 def spend_days(project, first: dt.date, amounts, **kwargs) -> None:
     for i, euros in enumerate(amounts):
         spend(project, first + dt.timedelta(days=i), euros, **kwargs)
+
+
+class WebhookReceiver:
+    """A real HTTP server on a free loopback port that records what it is sent and answers
+    with the status codes it is told to (then 200)."""
+
+    def __init__(self, statuses: tuple[int, ...] = ()) -> None:
+        import http.server
+        import threading
+
+        self.requests: list[tuple[dict, bytes]] = []
+        self.statuses = list(statuses)
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.requests.append((dict(self.headers), body))
+                self.send_response(receiver.statuses.pop(0) if receiver.statuses else 200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/tally"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def closed_port_url() -> str:
+    """A loopback URL nobody listens on: bind a port, then let it go."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/hooks/tally"
