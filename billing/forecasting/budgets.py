@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import secrets
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
@@ -17,9 +18,10 @@ from billing.forecasting.series import daily_cost_series
 from billing.forecasting.services import scope_label, scope_of
 from billing.forecasting.stats import month_start
 from billing.models_forecast import AlertDelivery, Budget, BudgetAlert, Forecast
-from rating.pricing import round_money
+from rating.pricing import CurrencyMismatch, round_money
 from tenants.models import BillingAccount, Project
 
+log = logging.getLogger(__name__)
 DEFAULT_THRESHOLDS = (50, 80, 100)
 
 
@@ -97,7 +99,10 @@ def budgets_check(*, today: dt.date) -> list[BudgetAlert]:
     """Compare every active budget with actual and forecast spend; return the alerts raised."""
     raised: list[BudgetAlert] = []
     for budget in Budget.objects.filter(active=True).select_related("project", "account"):
-        raised += budget_check(budget=budget, today=today)
+        try:
+            raised += budget_check(budget=budget, today=today)
+        except CurrencyMismatch as exc:  # one misconfigured budget must not silence the others
+            log.error("budget %s not checked: %s", budget.pk, exc)
     return raised
 
 

@@ -9,12 +9,13 @@ import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 
 from billing.forecasting import stats
 from billing.forecasting.series import CostSeries, Target, daily_cost_series
 from billing.models_forecast import Forecast, Scope, SpendAnomaly
-from rating.models import UsageRecord
+from rating.models import CollectionMark, UsageRecord
 from rating.pricing.money import SUBCENT
 from tenants.models import BillingAccount, Domain, Project
 
@@ -40,6 +41,13 @@ def forecast_run(*, today: dt.date) -> ForecastRunReport:
     from billing.forecasting.budgets import budgets_check
 
     report = ForecastRunReport(made_on=today)
+    behind = collection_behind(today=today)
+    if behind:
+        # Uncollected days would look like days without spend: every forecast would drop,
+        # every day would be an anomaly and every forecast alert would "resolve".
+        report.skipped["all"] = behind
+        log.warning("forecasts of %s not made: %s", today, behind)
+        return report
     for target in forecast_targets(today=today):
         label = scope_label(target)
         try:
@@ -59,6 +67,15 @@ def forecast_run(*, today: dt.date) -> ForecastRunReport:
             report.anomalies.append(anomaly)
     report.alerts = len(budgets_check(today=today))
     return report
+
+
+def collection_behind(*, today: dt.date) -> str:
+    """Why the days before `today` are not all collected yet ("" when they are)."""
+    mark = CollectionMark.objects.filter(source=settings.TALLY_USAGE_SOURCE).first()
+    midnight = dt.datetime(today.year, today.month, today.day, tzinfo=dt.UTC)
+    if mark is None or mark.collected_until is None or mark.collected_until >= midnight:
+        return ""
+    return f"usage from {mark.source} is collected up to {mark.collected_until:%Y-%m-%d %H:%M} UTC only, not {today}"
 
 
 def forecast_targets(*, today: dt.date) -> list[Target]:

@@ -93,3 +93,11 @@ def test_an_inactive_budget_says_nothing(alpha, budget):
     budget.save()
     spend(alpha, NOV, 500)
     assert budgets_check(today=TODAY) == []
+
+
+def test_a_budget_in_another_currency_is_skipped_not_fatal(alpha, beta, budget):
+    other = budget_create(target=beta, amount=10, currency="USD", thresholds=[50])
+    spend(alpha, NOV, 55)
+    spend(beta, NOV, 55, resource="vm-b")
+    alerts = budgets_check(today=TODAY)
+    assert [a.budget for a in alerts] == [budget] and not other.alerts.exists()

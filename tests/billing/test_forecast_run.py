@@ -13,6 +13,7 @@ from billing.forecasting.selectors import forecast_accuracy, forecast_latest
 from billing.forecasting.services import forecast_run
 from billing.forecasting.tasks import forecast_nightly
 from billing.models_forecast import Forecast, SpendAnomaly
+from rating.models import CollectionMark
 from tests.billing.forecast_helpers import prices_publish, spend, spend_days
 
 pytestmark = pytest.mark.django_db
@@ -109,3 +110,13 @@ def test_the_nightly_task_forecasts_as_of_today(alpha, history):
         result = forecast_nightly.delay().get()
     assert result["made_on"] == "2026-11-21" and result["forecasts"] == 10
     assert Forecast.objects.filter(made_on=TODAY).count() == 10
+
+
+def test_it_waits_while_yesterday_is_not_fully_collected(alpha, history, settings):
+    settings.TALLY_USAGE_SOURCE = "sample"
+    CollectionMark.objects.create(source="sample", collected_until=dt.datetime(2026, 11, 20, 14, tzinfo=dt.UTC))
+    report = forecast_run(today=TODAY)
+    assert report.skipped == {"all": "usage from sample is collected up to 2026-11-20 14:00 UTC only, not 2026-11-21"}
+    assert not Forecast.objects.exists()
+    CollectionMark.objects.update(collected_until=dt.datetime(2026, 11, 21, 1, tzinfo=dt.UTC))
+    assert forecast_run(today=TODAY).forecasts == 10
