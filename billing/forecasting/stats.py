@@ -10,10 +10,11 @@ nothing of its own parameter error or of level shifts still to come.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -110,7 +111,7 @@ def _actual_to_date(history: Sequence[float], today: dt.date, k: int) -> float:
     if k > 0:
         return 0.0
     elapsed = (today - month_start(today)).days
-    return float(sum(history[len(history) - elapsed :])) if elapsed else 0.0
+    return float(sum(history[max(len(history) - elapsed, 0) :])) if elapsed else 0.0
 
 
 def _month(history, today, k, mean, paths, level, scale) -> MonthForecast:
@@ -144,10 +145,7 @@ def _fit(y: np.ndarray) -> _Scaled:
     seasonal = "add" if len(y) >= 2 * SEASON_DAYS else None
     scale = float(np.abs(y).mean()) or 1.0
     best = None
-    # statsmodels warns about convergence on short or constant series; the AICc choice
-    # and the simulated spread already account for a poor fit.
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
+    with _quiet():
         for trend in (None, "add"):
             model = ExponentialSmoothing(
                 y / scale,
@@ -160,6 +158,15 @@ def _fit(y: np.ndarray) -> _Scaled:
             if best is None or _aicc(fit) < _aicc(best):
                 best = fit
     return _Scaled(best, scale)
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """statsmodels warns about convergence, and divides by zero in its AIC on a constant
+    series, on every fit and prediction; the AICc choice and the spread handle both."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        yield
 
 
 def _aicc(fit) -> float:
@@ -179,10 +186,13 @@ class _Scaled:
         return self.fit.model.trend is not None  # type: ignore[attr-defined]
 
     def forecast(self, horizon: int) -> np.ndarray:
-        return np.asarray(self.fit.forecast(horizon)) * self.scale
+        with _quiet():
+            return np.asarray(self.fit.forecast(horizon)) * self.scale
 
     def simulate(self, horizon: int, **kwargs) -> np.ndarray:
-        return np.asarray(self.fit.simulate(horizon, anchor="end", **kwargs)).reshape(horizon, -1) * self.scale
+        with _quiet():
+            paths = np.asarray(self.fit.simulate(horizon, anchor="end", **kwargs))
+        return paths.reshape(horizon, -1) * self.scale
 
 
 def _run_rate(y: np.ndarray, *, today: dt.date, months: int, history: Sequence[float]) -> SpendForecast:

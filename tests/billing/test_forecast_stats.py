@@ -84,3 +84,9 @@ def test_it_copes_with_a_constant_series():
     november = made.months[0].total
     assert november.lower <= 12.5 * 30 <= november.upper
     assert abs(november.point - 12.5 * 30) < 1
+
+
+def test_it_counts_only_the_history_it_has_as_spent_this_month():
+    # 20 days of history, 24 days into the month: all 20 were spent this month
+    made = stats.forecast_spend([10.0] * 20, today=dt.date(2026, 11, 25))
+    assert made.months[0].actual_to_date == 200
