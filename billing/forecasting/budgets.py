@@ -14,7 +14,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from billing.forecasting.series import daily_cost_series
+from billing.forecasting.series import CostBook
 from billing.forecasting.services import scope_label, scope_of
 from billing.forecasting.stats import month_start
 from billing.models_forecast import AlertDelivery, Budget, BudgetAlert, Forecast
@@ -95,24 +95,28 @@ def _webhook_url(url: str) -> str:
 
 
 # -- checking -------------------------------------------------------------------
-def budgets_check(*, today: dt.date) -> list[BudgetAlert]:
+def budgets_check(*, today: dt.date, book: CostBook | None = None) -> list[BudgetAlert]:
     """Compare every active budget with actual and forecast spend; return the alerts raised."""
     raised: list[BudgetAlert] = []
+    start = month_start(today - dt.timedelta(days=1))
+    if book is None or book.start > start or book.end != today:
+        book = CostBook(start, today)
     for budget in Budget.objects.filter(active=True).select_related("project", "account"):
         try:
-            raised += budget_check(budget=budget, today=today)
+            raised += budget_check(budget=budget, today=today, book=book)
         except CurrencyMismatch as exc:  # one misconfigured budget must not silence the others
             log.error("budget %s not checked: %s", budget.pk, exc)
     return raised
 
 
-def budget_check(*, budget: Budget, today: dt.date) -> list[BudgetAlert]:
+def budget_check(*, budget: Budget, today: dt.date, book: CostBook) -> list[BudgetAlert]:
     # Actual spend counts up to yesterday, the last complete day, in yesterday's month: on the
     # 1st this still closes the month that just ended. The forecast is for today's month.
     yesterday = today - dt.timedelta(days=1)
     spent_month = month_start(yesterday)
-    series = daily_cost_series(target=budget.target, start=spent_month, end=today, currency=budget.currency)
-    spends = {BudgetAlert.Basis.ACTUAL: (spent_month, sum(series.amounts, Decimal(0)))}
+    series = book.series(budget.target, currency=budget.currency)
+    spent = sum(series.amounts[(spent_month - series.start).days :], Decimal(0))
+    spends = {BudgetAlert.Basis.ACTUAL: (spent_month, spent)}
     forecast = (
         Forecast.objects.filter(**scope_of(budget.target), made_on=today, kind=Forecast.Kind.MONTH)
         .filter(period_start=month_start(today))

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import transaction
 
 from billing.forecasting import stats
-from billing.forecasting.series import CostSeries, Target, daily_cost_series
+from billing.forecasting.series import CostBook, CostSeries, Target
 from billing.models_forecast import Forecast, Scope, SpendAnomaly
 from rating.models import CollectionMark, UsageRecord
 from rating.pricing.money import SUBCENT
@@ -48,10 +48,11 @@ def forecast_run(*, today: dt.date) -> ForecastRunReport:
         report.skipped["all"] = behind
         log.warning("forecasts of %s not made: %s", today, behind)
         return report
+    book = CostBook(today - dt.timedelta(days=HISTORY_DAYS), today)
     for target in forecast_targets(today=today):
         label = scope_label(target)
         try:
-            made = forecast_make(target=target, today=today)
+            made = forecast_make(target=target, today=today, book=book)
         except Exception as exc:  # one bad scope must not stop the others' forecasts
             log.exception("forecast of %s failed", label)
             report.skipped[label] = str(exc)
@@ -65,7 +66,7 @@ def forecast_run(*, today: dt.date) -> ForecastRunReport:
             report.run_rate.append(label)
         if anomaly:
             report.anomalies.append(anomaly)
-    report.alerts = len(budgets_check(today=today))
+    report.alerts = len(budgets_check(today=today, book=book))
     return report
 
 
@@ -99,9 +100,12 @@ def scope_label(target: Target) -> str:
     return f"{scope_of(target)['scope']} {target}"
 
 
-def forecast_make(*, target: Target, today: dt.date) -> tuple[list[Forecast], SpendAnomaly | None] | None:
+def forecast_make(
+    *, target: Target, today: dt.date, book: CostBook | None = None
+) -> tuple[list[Forecast], SpendAnomaly | None] | None:
     """Write today's ledger rows for one scope and flag yesterday if it fell outside its interval."""
-    series = daily_cost_series(target=target, start=today - dt.timedelta(days=HISTORY_DAYS), end=today)
+    book = book or CostBook(today - dt.timedelta(days=HISTORY_DAYS), today)
+    series = book.series(target)
     if not series.currency:
         return None
     # A stable seed per scope: the same data gives the same interval on a re-run.

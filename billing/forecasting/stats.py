@@ -30,7 +30,7 @@ RUN_RATE = "run_rate"
 # Widening of the simulated intervals, per model (with a trend or without), fitted with
 # `bench/forecast.py --calibrate` on seeds disjoint from those it reports on; 1.0 would trust
 # statsmodels' own spread, which ignores the error in the fitted parameters (the slope's most).
-INTERVAL_SCALE = {False: 0.95, True: 2.09}
+INTERVAL_SCALE = {False: 0.99, True: 1.87}
 # Under MIN_HISTORY_DAYS the run rate's remaining spend is given +-this share (and more
 # for the months after): the history is too short to say anything sharper honestly.
 RUN_RATE_WIDTH = 0.5

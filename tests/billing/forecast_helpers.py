@@ -14,7 +14,9 @@ SMALL = PRICES[(INSTANCE, "m1.small")]  # EUR 0.025 an hour
 
 
 def prices_publish(effective_from: dt.date = dt.date(2026, 1, 1)):
-    return rate_card_publish(name="Standard", currency="EUR", effective_from=effective_from, prices=PRICES)
+    return rate_card_publish(
+        name="Standard", currency="EUR", effective_from=effective_from, prices=PRICES, backdate=True, note="test prices"
+    )
 
 
 def spend(project, day: dt.date, euros: Decimal | int | float, *, resource: str = "vm-1", hour: int = 0) -> None:

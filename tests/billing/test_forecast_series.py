@@ -52,7 +52,7 @@ def test_it_rolls_up_to_the_billing_account_and_the_domain(alpha, beta):
 def test_it_prices_each_month_with_the_version_it_is_rated_with(alpha):
     prices_publish()
     doubled = {key: price * 2 for key, price in PRICES.items()}
-    rate_card_publish(name="Standard", currency="EUR", effective_from=NOV, prices=doubled)
+    rate_card_publish(name="Standard", currency="EUR", effective_from=NOV, prices=doubled, backdate=True, note="x2")
     spend(alpha, NOV - dt.timedelta(days=1), 10)  # priced at October's rates: 400 h x 0.025
     UsageRecord.objects.filter(project=alpha).update(start=dt.datetime(2026, 10, 31, 23, tzinfo=dt.UTC))
     spend(alpha, NOV, 10)  # 400 h at November's doubled rate
@@ -77,3 +77,32 @@ def test_it_refuses_to_mix_currencies(alpha):
     spend(alpha, NOV, 10)
     with pytest.raises(CurrencyMismatch, match="EUR, not USD"):
         daily_cost_series(target=alpha, start=NOV, end=NOV + dt.timedelta(days=1), currency="USD")
+
+
+def test_a_day_costs_what_it_adds_to_the_month_so_graduated_tiers_count(alpha):
+    from rating.rate_cards import RateSpec
+
+    tiered = RateSpec(
+        "instance", "m1.small", model="graduated", tiers=((Decimal(0), Decimal(100), Decimal("0.10")),
+                                                         (Decimal(100), None, Decimal("0.05")))
+    )  # fmt: skip
+    rate_card_publish(name="Tiered", currency="EUR", effective_from=NOV, rates=[tiered], backdate=True, note="t")
+    for day in range(3):  # 80 hours a day: 80 in tier 1, then 20 + 60, then all 80 in tier 2
+        start = dt.datetime(2026, 11, 1 + day, tzinfo=dt.UTC)
+        UsageRecord.objects.create(
+            source="test", window_start=start, project=alpha, resource_id="vm", metric="instance",
+            price_key="m1.small", start=start, end=start + dt.timedelta(hours=1), quantity=Decimal(80), unit="hour",
+        )  # fmt: skip
+    series = daily_cost_series(target=alpha, start=NOV, end=dt.date(2026, 11, 4))
+    assert series.amounts == [Decimal(8), Decimal("2.0") + Decimal(3), Decimal(4)]
+
+
+def test_a_record_across_midnight_is_split_by_its_seconds(alpha):
+    prices_publish()
+    start = dt.datetime(2026, 11, 1, 23, tzinfo=dt.UTC)
+    UsageRecord.objects.create(
+        source="test", window_start=start, project=alpha, resource_id="vm", metric="instance", price_key="m1.small",
+        start=start, end=start + dt.timedelta(hours=2), quantity=Decimal(400), unit="hour",
+    )  # fmt: skip
+    series = daily_cost_series(target=alpha, start=NOV, end=dt.date(2026, 11, 3))
+    assert series.amounts == [Decimal(5), Decimal(5)]
