@@ -97,7 +97,7 @@ def scope_of(target: Target) -> dict:
 
 
 def scope_label(target: Target) -> str:
-    return f"{scope_of(target)['scope']} {target}"
+    return f"{Scope(scope_of(target)['scope']).label.lower()} {target}"
 
 
 def forecast_make(

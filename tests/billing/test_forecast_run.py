@@ -64,7 +64,7 @@ def test_it_says_when_it_falls_back_to_a_run_rate(beta):
     prices_publish()
     spend_days(beta, TODAY - dt.timedelta(days=5), [Decimal(20)] * 5)
     report = forecast_run(today=TODAY)
-    assert report.run_rate == [f"project {beta}", f"account {beta.billing_account}"]
+    assert report.run_rate == [f"project {beta}", f"billing account {beta.billing_account}"]
     november = forecast_latest(target=beta)[0]
     assert november.is_run_rate and november.history_days == 5
     assert november.point == 100 + 20 * 10
