@@ -26,6 +26,7 @@ class KeystoneProject:
     keystone_id: str
     name: str
     domain_id: str
+    domain_name: str
     roles: frozenset[str]
 
 
@@ -53,10 +54,12 @@ def keystone_sign_in(
         token = access.auth_token
         result = KeystoneSignIn(access.user_id, access.username, access.user_domain_name or domain)
         for project in _get(sess, f"{auth_url}/auth/projects", token).get("projects", []):
-            roles = _scoped_roles(sess, auth_url, token, project_id=project["id"])
-            result.projects.append(KeystoneProject(project["id"], project["name"], project["domain_id"], roles))
+            roles, domain_name = _scoped(sess, auth_url, token, project_id=project["id"])
+            result.projects.append(
+                KeystoneProject(project["id"], project["name"], project["domain_id"], domain_name, roles)
+            )
         if _get(sess, f"{auth_url}/auth/system", token).get("system"):
-            result.system_roles = _scoped_roles(sess, auth_url, token, system_scope="all")
+            result.system_roles, _ = _scoped(sess, auth_url, token, system_scope="all")
     except (ks_exc.Unauthorized, ks_exc.NotFound, ks_exc.BadRequest):
         return None
     except (ks_exc.ConnectFailure, ks_exc.ConnectTimeout, ks_exc.DiscoveryFailure, ks_exc.HttpError) as exc:
@@ -68,9 +71,11 @@ def _get(sess: ks_session.Session, url: str, token: str) -> dict:
     return sess.get(url, headers={"X-Auth-Token": token}, authenticated=False).json()
 
 
-def _scoped_roles(sess: ks_session.Session, auth_url: str, token: str, **scope: str) -> frozenset[str]:
+def _scoped(sess: ks_session.Session, auth_url: str, token: str, **scope: str) -> tuple[frozenset[str], str]:
+    """The roles a token scoped as asked carries, and the scoped project's domain name."""
     try:
-        return frozenset(v3.Token(auth_url=auth_url, token=token, **scope).get_access(sess).role_names)
+        access = v3.Token(auth_url=auth_url, token=token, **scope).get_access(sess)
     except (ks_exc.Unauthorized, ks_exc.Forbidden):
         # A project that lists the user but refuses a token (disabled project) grants nothing.
-        return frozenset()
+        return frozenset(), ""
+    return frozenset(access.role_names), getattr(access, "project_domain_name", None) or ""

@@ -96,6 +96,8 @@ def keystone_user_sync(*, sign_in: KeystoneSignIn, project_roles: Iterable[str],
             if role is None:
                 continue
             domain = Domain.objects.filter(keystone_id=ks_project.domain_id).first()
+            if domain is None and ks_project.domain_name:
+                domain = domain_upsert(keystone_id=ks_project.domain_id, name=ks_project.domain_name)
             project = project_upsert(keystone_id=ks_project.keystone_id, name=ks_project.name, domain=domain)
             keep.append(membership_grant(user=user, project=project, role=role).pk)
         ProjectMembership.objects.filter(user=user).exclude(pk__in=keep).delete()

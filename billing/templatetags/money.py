@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 
+from babel import Locale
 from babel.numbers import format_currency, format_decimal
 from django import template
 from django.conf import settings
@@ -25,7 +27,12 @@ def money_text(amount: Decimal | None, currency: str, locale: str) -> str:
     """An amount rounded to the currency's minor unit, written the way the reader's locale writes money."""
     if amount is None:
         return "—"
-    return format_currency(round_money(Decimal(amount), currency), currency, locale=locale)
+    return format_currency(round_money(Decimal(amount), currency), currency, locale=_locale(locale))
+
+
+@lru_cache(maxsize=64)
+def _locale(identifier: str) -> Locale:
+    return Locale.parse(identifier)
 
 
 @register.simple_tag(takes_context=True)
@@ -38,4 +45,4 @@ def quantity(context, value: Decimal | None, digits: int = 2) -> str:
     if value is None:
         return "—"
     locale = context.get("user_locale") or settings.TALLY_LOCALE
-    return format_decimal(Decimal(value), format=f"#,##0.{'0' * digits}", locale=locale)
+    return format_decimal(Decimal(value), format=f"#,##0.{'0' * digits}", locale=_locale(locale))
