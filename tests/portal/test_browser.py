@@ -114,6 +114,16 @@ def test_it_walks_the_owner_through_dashboard_usage_and_a_pdf(page, owner, porta
     assert "alpha-data" in rows and "alpha-web" not in rows
     page.shot("3-usage-explorer")
 
+    page.tab.click("nav[aria-label=Main] >> text=Quote")
+    page.tab.select_option("#id_flavor", "m1.large")
+    page.tab.select_option("#id_volume_type", "ssd")
+    page.tab.fill("#id_volume_gib", "100")
+    page.tab.click("button:has-text('Quote')")
+    page.tab.wait_for_load_state("networkidle")
+    quote = page.tab.inner_text("[data-testid=quote]")
+    assert "€73.00" in quote and "€83.22" in quote  # (0.10 + 100 x 0.00014) x 730 h
+    page.shot("4-quote")
+
     page.go("/statements/")
     number = portal_data["alpha"].number
     page.tab.click(f"text={number}")
@@ -122,7 +132,7 @@ def test_it_walks_the_owner_through_dashboard_usage_and_a_pdf(page, owner, porta
     pdf = Path(download.value.path()).read_bytes()
     text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
     assert number in text and "alpha" in text
-    page.shot("4-statement")
+    page.shot("5-statement")
 
 
 def test_it_walks_finance_through_closing_a_month(page, finance, portal_data):

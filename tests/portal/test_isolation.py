@@ -63,8 +63,8 @@ def secrets(portal_data, alpha):
                 }
             ),
             "object_id": [str(alpha.pk), str(statement.pk)],
-            "app_label": ["tenants", "billing", "rating", "auth"],
-            "model_name": ["project", "statement", "billingaccount", "user"],
+            "app_label": ["tenants", "billing"],
+            "model_name": ["project", "statement"],
             "path": ["x"],
             "url": ["x"],
             "content_type_id": ["1"],
