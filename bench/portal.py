@@ -85,6 +85,7 @@ def seed(now: dt.datetime) -> dict:
                 ("volume", "ssd"): Decimal("0.00014"),
                 ("floating_ip", ""): Decimal("0.005"),
             },
+            backdate=True,
         )
     kinds = [("instance", "m1.small", "hour", 24)] * 3 + [("instance", "m1.large", "hour", 24)]
     kinds += [("volume", "ssd", "GiB-hour", 2400), ("floating_ip", "", "hour", 24)]

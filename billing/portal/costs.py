@@ -1,8 +1,8 @@
 """Reads for the project owner's pages: what a project used and what it costs.
 
-Priced on the fly with the rate-card version in force for each month (the same rates the
-rating engine applies), so month to date is visible before the month is rated or closed.
-Amounts stay unrounded (sub-cent) until shown.
+The month in progress is priced live by the rating engine (rating.rating.rating_lines, for this
+project only), so month to date is visible before the month is rated; past months are read from
+the rated usage statements are built from. Amounts stay unrounded (sub-cent) until shown.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Max, Min, Sum
+from django.db.models import Max, Sum
 from django.db.models.fields.json import KT
 from django.db.models.functions import TruncDate
 
-from rating.models import Rate, RatedUsage, UsageRecord
-from rating.services import month_bounds, rate_card_version_for
+from rating.models import RatedUsage, UsageRecord
+from rating.rating import month_bounds, rating_lines
 from tenants.models import Project
 
 SERVICES = {
@@ -42,20 +42,51 @@ def service_of(metric: str) -> str:
 
 @dataclass
 class PriceList:
+    """Effective unit prices of one project's month: what the rating engine charged per (metric, price key)
+    divided by the usage, so a day's or a resource's share is its quantity times that price, and the
+    shares add up to the engine's amounts (tiers, surcharges, contracts and discounts included)."""
+
     currency: str
     prices: dict[tuple[str, str], Decimal]
+    amounts: dict[tuple[str, str], Decimal] = field(default_factory=dict)
+    unpriced: int = 0
 
     def amount(self, metric: str, price_key: str, quantity: Decimal) -> Decimal | None:
-        price = self.prices.get((metric, price_key), self.prices.get((metric, "*")))
+        price = self.prices.get((metric, price_key))
         return None if price is None else quantity * price
 
 
-def price_list_for(*, period_start: dt.date, fallback_currency: str) -> PriceList:
-    version = rate_card_version_for(period_start=period_start)
-    if version is None:
-        return PriceList(fallback_currency, {})
-    rates = Rate.objects.filter(version=version).values_list("metric", "price_key", "unit_price")
-    return PriceList(version.card.currency, {(m, k): p for m, k, p in rates})
+def _engine_amounts(project: Project, period_start: dt.date, current: bool) -> tuple[dict, str | None, int]:
+    """(metric, price key) -> amount as the rating engine prices the month: live for the month in
+    progress, else as rated (what statements were built from)."""
+    amounts: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    currency, unpriced = None, 0
+    if current:
+        for line in rating_lines(period_start=period_start, only_projects=[project.pk]):
+            if line.amount is None:
+                unpriced += 1
+                continue
+            amounts[(line.metric, line.price_key)] += line.amount
+            currency = line.currency
+        return amounts, currency, unpriced
+    rows = RatedUsage.objects.filter(project=project, period_start=period_start).values_list(
+        "metric", "price_key", "amount", "currency"
+    )
+    for metric, key, amount, cur in rows:
+        if amount is None:
+            unpriced += 1
+            continue
+        amounts[(metric, key)] += amount
+        currency = cur
+    return amounts, currency, unpriced
+
+
+def price_list_for(
+    *, project: Project, period_start: dt.date, quantities: dict[tuple[str, str], Decimal], current: bool
+) -> PriceList:
+    amounts, currency, unpriced = _engine_amounts(project, period_start, current)
+    prices = {key: amounts[key] / q for key, q in quantities.items() if q and key in amounts}
+    return PriceList(currency or _account_currency(project), prices, dict(amounts), unpriced)
 
 
 @dataclass
@@ -88,24 +119,31 @@ def project_month_costs(
 ) -> ProjectMonth:
     """Cost of one project's month (to `until`, for month to date): totals, by service, per day, per resource."""
     start, end = month_bounds(period_start)
-    if until is not None:
-        end = min(end, until)
-    prices = price_list_for(period_start=period_start, fallback_currency=_account_currency(project))
-    month = ProjectMonth(project, period_start, prices.currency)
+    current = until is not None and until < end
+    if current:
+        end = until
     usage = UsageRecord.objects.filter(project=project, start__gte=start, start__lt=end)
-    per_day: dict[dt.date, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    rows = usage.annotate(day=TruncDate("start", tzinfo=dt.UTC)).values("day", "metric", "price_key")
-    for row in rows.annotate(q=Sum("quantity")).order_by():
-        amount = prices.amount(row["metric"], row["price_key"], row["q"])
-        if amount is None:
-            month.unpriced += 1
-            continue
-        per_day[row["day"]][service_of(row["metric"])] += amount
-    month.daily = sorted((day, dict(services)) for day, services in per_day.items())
-    for _, services in month.daily:
-        for service, amount in services.items():
-            month.by_service[service] = month.by_service.get(service, Decimal(0)) + amount
+    rows = list(
+        usage.annotate(day=TruncDate("start", tzinfo=dt.UTC))
+        .values("day", "metric", "price_key")
+        .annotate(q=Sum("quantity"))
+        .order_by()
+    )
+    quantities: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for row in rows:
+        quantities[(row["metric"], row["price_key"])] += row["q"]
+    prices = price_list_for(project=project, period_start=period_start, quantities=quantities, current=current)
+    month = ProjectMonth(project, period_start, prices.currency, unpriced=prices.unpriced)
+    for (metric, _), amount in prices.amounts.items():
+        service = service_of(metric)
+        month.by_service[service] = month.by_service.get(service, Decimal(0)) + amount
     month.total = sum(month.by_service.values(), Decimal(0))
+    per_day: dict[dt.date, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for row in rows:
+        amount = prices.amount(row["metric"], row["price_key"], row["q"])
+        if amount is not None:
+            per_day[row["day"]][service_of(row["metric"])] += amount
+    month.daily = sorted((day, dict(services)) for day, services in per_day.items())
     month.resources = _resource_costs(usage, prices, names_for=named)
     month.resource_count = len({r.resource_id for r in month.resources})
     return month
@@ -158,18 +196,22 @@ def project_past_months(*, project: Project, before: dt.date, months: int = 12) 
 
 def usage_explore(
     *, project: Project, start: dt.datetime, end: dt.datetime, services: set[str] | None = None
-) -> list[ResourceCost]:
-    """Usage per resource and price key in [start, end), optionally only some services."""
+) -> tuple[list[ResourceCost], str]:
+    """Usage per resource and price key in [start, end), optionally only some services, priced at the
+    effective prices of the month `start` falls in."""
     usage = UsageRecord.objects.filter(project=project, start__gte=start, start__lt=end)
     if services:
         usage = usage.filter(metric__in=[m for m, s in SERVICES.items() if s in services])
-    prices = price_list_for(period_start=start.date().replace(day=1), fallback_currency=_account_currency(project))
-    return _resource_costs(usage, prices)
-
-
-def usage_bounds(*, project: Project) -> tuple[dt.datetime | None, dt.datetime | None, int]:
-    agg = UsageRecord.objects.filter(project=project).aggregate(first=Min("start"), last=Max("end"), n=Count("id"))
-    return agg["first"], agg["last"], agg["n"]
+    month = start.astimezone(dt.UTC).date().replace(day=1)
+    month_start, month_end = month_bounds(month)
+    current = dt.datetime.now(dt.UTC) < month_end
+    month_usage = UsageRecord.objects.filter(project=project, start__gte=month_start, start__lt=month_end)
+    quantities = {
+        (r["metric"], r["price_key"]): r["q"]
+        for r in month_usage.values("metric", "price_key").annotate(q=Sum("quantity")).order_by()
+    }
+    prices = price_list_for(project=project, period_start=month, quantities=quantities, current=current)
+    return _resource_costs(usage, prices), prices.currency
 
 
 def _account_currency(project: Project) -> str:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from billing.models import StatementLine
 from billing.portal import charts
 from billing.portal.access import visible_project
-from billing.portal.costs import SERVICES, price_list_for, project_month_costs, project_past_months, usage_explore
+from billing.portal.costs import SERVICES, project_month_costs, project_past_months, usage_explore
 from billing.selectors import statements_visible_to
 from rating.pricing import round_money
 from tenants.selectors import projects_visible_to
@@ -140,10 +140,10 @@ def usage_explorer(request, pk: int):
         tz = timezone.get_current_timezone()
         start = dt.datetime.combine(first, dt.time.min, tzinfo=tz)
         end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
-        rows = usage_explore(project=project, start=start, end=end, services=set(form.cleaned_data["services"]))
+        services = set(form.cleaned_data["services"])
+        rows, currency = usage_explore(project=project, start=start, end=end, services=services)
         if request.GET.get("format") == "csv":
             return _explorer_csv(project, rows)
-        currency = price_list_for(period_start=first.replace(day=1), fallback_currency=currency).currency
     total = sum((r.amount for r in rows if r.amount is not None), Decimal(0))
     context = {"project": project, "form": form, "rows": rows, "total": total, "currency": currency}
     return render(request, "portal/usage_explorer.html", context)

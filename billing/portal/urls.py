@@ -18,6 +18,7 @@ urlpatterns = [
     path("finance/accounts/<int:pk>/", finance.account_edit, name="account_edit"),
     path("rates/", rates.rate_cards, name="rate_cards"),
     path("rates/versions/<int:pk>/", rates.rate_card_version, name="rate_card_version"),
+    path("rates/versions/<int:pk>/publish/", rates.rate_card_version_publish_view, name="rate_card_version_publish"),
     path("rates/<int:pk>/new/", rates.rate_card_new_version, name="rate_card_new_version"),
     path("sources/", rates.sources, name="sources"),
     path("audit/", rates.audit, name="audit"),

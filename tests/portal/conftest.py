@@ -44,7 +44,7 @@ def add_usage(project, resource: str, metric: str, key: str, day: dt.date, quant
 def portal_data(alpha, beta, clock):
     """alpha and beta each run a server through October and the first half of November;
     October is rated and closed. alpha's server is m1.large (0.10/h), beta's m1.small."""
-    rate_card_publish(name="Standard", currency="EUR", effective_from=OCTOBER, prices=PRICES)
+    rate_card_publish(name="Standard", currency="EUR", effective_from=OCTOBER, prices=PRICES, backdate=True)
     day = OCTOBER
     while day < NOW.date():
         add_usage(alpha, "vm-alpha-1", INSTANCE, "m1.large", day, "24", name="alpha-web")

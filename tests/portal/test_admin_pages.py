@@ -43,19 +43,28 @@ def test_it_explains_what_is_wrong_with_a_rate(admin_client, portal_data, rates,
     assert message in page and 'data-testid="publish"' not in page
 
 
-def test_it_wants_rates_to_change_on_the_first_of_a_month(admin_client, portal_data):
+def test_it_refuses_a_new_price_in_the_past(admin_client, portal_data):
     card = RateCardVersion.objects.get().card
-    page = _post(admin_client, card.pk, "instance m1.small 1", effective="2026-12-15").content.decode()
-    assert "pick the 1st" in page
+    page = _post(admin_client, card.pk, "instance m1.small 1", effective="2026-11-01").content.decode()
+    assert "is in the past: months already rated would change" in page
 
 
-def test_it_previews_then_publishes_a_new_version_with_its_diff(admin_client, portal_data):
+def test_it_previews_drafts_shows_the_what_if_then_publishes(admin_client, portal_data):
     card = RateCardVersion.objects.get().card
     page = _post(admin_client, card.pk, "instance m1.small 0.03\nfloating_ip - 0.005").content.decode()
     assert "diff-changed" in page and "diff-removed" in page and RateCardVersion.objects.count() == 1
-    response = _post(admin_client, card.pk, "instance m1.small 0.03\nfloating_ip - 0.005", action="publish")
+    response = _post(admin_client, card.pk, "instance m1.small 0.03\nfloating_ip - 0.005", action="save")
     new = RateCardVersion.objects.order_by("-number").first()
-    assert response.status_code == 302 and new.number == 2 and new.effective_from == dt.date(2026, 12, 1)
+    assert response.status_code == 302 and new.number == 2 and new.status == "draft"
+    assert new.effective_from == dt.date(2026, 12, 1)
+    page = admin_client.get(f"/rates/versions/{new.pk}/").content.decode()
+    # October with the draft: beta's m1.small 744 h at 0.03 instead of 0.025; alpha's m1.large is unpriced.
+    assert "€18.60" in page and "€22.32" in page and "▲ +€3.72" in page
+    response = admin_client.post(f"/rates/versions/{new.pk}/publish/", {"reason": "small up"}, follow=True)
+    assert "published, effective 01 December 2026" in response.content.decode()
+    new.refresh_from_db()
+    assert new.status == "published"
+    assert "small up" in admin_client.get("/audit/").content.decode()
     assert {(r.metric, r.price_key): r.unit_price for r in new.rates.all()} == {
         ("instance", "m1.small"): Decimal("0.03"),
         ("floating_ip", ""): Decimal("0.005"),

@@ -121,7 +121,7 @@ def test_it_walks_the_owner_through_dashboard_usage_and_a_pdf(page, owner, porta
     page.tab.click("button:has-text('Quote')")
     page.tab.wait_for_load_state("networkidle")
     quote = page.tab.inner_text("[data-testid=quote]")
-    assert "€73.00" in quote and "€83.22" in quote  # (0.10 + 100 x 0.00014) x 730 h
+    assert "0.114 EUR" in quote and "€83.22" in quote  # (0.10 + 100 x 0.00014) per hour, x 730 h
     page.shot("4-quote")
 
     page.go("/statements/")
@@ -174,14 +174,21 @@ def test_it_walks_an_admin_through_editing_and_publishing_a_rate_card(page, port
     diff = page.tab.inner_text("[data-testid=rate-diff]")
     assert "changed" in diff and "0.12" in diff
     page.shot("2-diff")
+    page.tab.click("[data-testid=save-draft]")
+    page.tab.wait_for_load_state("networkidle")
+    what_if = page.tab.inner_text("[data-testid=what-if]")
+    assert "alpha" in what_if and "+€14.88" in what_if  # October: 744 h x 0.02 more
+    page.shot("3-draft-what-if")
+    page.tab.fill("#id_reason", "m1.large costs more from December")
     page.tab.click("[data-testid=publish]")
     page.tab.wait_for_load_state("networkidle")
     assert "published" in page.tab.inner_text(".message")
-    page.shot("3-published")
+    page.shot("4-published")
     page.go("/audit/")
-    assert "m1.large up 20%" in page.tab.inner_text("table")
+    assert "m1.large costs more from December" in page.tab.inner_text("[data-testid=audit]")
+    page.shot("5-audit")
     page.go("/sources/")
-    page.shot("4-sources")
+    page.shot("6-sources")
 
 
 def test_it_signs_in_an_openstack_user_with_their_domain(page, settings, portal_data):

@@ -35,7 +35,10 @@ def test_it_reads_past_months_from_the_rated_usage(portal_data, alpha):
 
 def test_it_filters_the_usage_explorer_by_service_and_dates(portal_data, alpha):
     start = dt.datetime(2026, 10, 10, tzinfo=dt.UTC)
-    rows = usage_explore(project=alpha, start=start, end=start + dt.timedelta(days=2), services={"Block storage"})
+    rows, currency = usage_explore(
+        project=alpha, start=start, end=start + dt.timedelta(days=2), services={"Block storage"}
+    )
+    assert currency == "EUR" and rows[0].amount == Decimal("0.672")
     assert [(r.resource_id, r.quantity) for r in rows] == [("vol-alpha-1", Decimal("4800"))]
 
 
