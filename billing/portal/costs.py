@@ -12,11 +12,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Max, Sum
+from django.core.cache import cache
+from django.db.models import Count, Max, Sum
 from django.db.models.fields.json import KT
 from django.db.models.functions import TruncDate
 
-from rating.models import RatedUsage, UsageRecord
+from rating.models import CollectionMark, Contract, RateCardEvent, RatedUsage, UsageRecord
 from rating.rating import month_bounds, rating_lines
 from tenants.models import Project
 
@@ -62,13 +63,7 @@ def _engine_amounts(project: Project, period_start: dt.date, current: bool) -> t
     amounts: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     currency, unpriced = None, 0
     if current:
-        for line in rating_lines(period_start=period_start, only_projects=[project.pk]):
-            if line.amount is None:
-                unpriced += 1
-                continue
-            amounts[(line.metric, line.price_key)] += line.amount
-            currency = line.currency
-        return amounts, currency, unpriced
+        return _live_amounts(project, period_start)
     rows = RatedUsage.objects.filter(project=project, period_start=period_start).values_list(
         "metric", "price_key", "amount", "currency"
     )
@@ -79,6 +74,29 @@ def _engine_amounts(project: Project, period_start: dt.date, current: bool) -> t
         amounts[(metric, key)] += amount
         currency = cur
     return amounts, currency, unpriced
+
+
+def _live_amounts(project: Project, period_start: dt.date) -> tuple[dict, str | None, int]:
+    amounts: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    currency, unpriced = None, 0
+    for line in rating_lines(period_start=period_start, only_projects=[project.pk]):
+        if line.amount is None:
+            unpriced += 1
+            continue
+        amounts[(line.metric, line.price_key)] += line.amount
+        currency = line.currency
+    return dict(amounts), currency, unpriced
+
+
+def _data_stamp() -> str:
+    """What a month's figures depend on: a committed collection window (CollectionMark), a rating run
+    (new RatedUsage ids), a rate-card or contract change. Usage only moves through those; 10 minutes
+    bound anything else (and the month to date's clock)."""
+    marks = CollectionMark.objects.aggregate(m=Max("last_success_at"))["m"]
+    rated = RatedUsage.objects.aggregate(m=Max("id"))["m"]
+    events = RateCardEvent.objects.aggregate(m=Max("id"))["m"]
+    contracts = Contract.objects.aggregate(m=Max("id"), n=Count("id"))
+    return f"{marks}:{rated}:{events}:{contracts['m']}:{contracts['n']}"
 
 
 def price_list_for(
@@ -117,7 +135,18 @@ class ProjectMonth:
 def project_month_costs(
     *, project: Project, period_start: dt.date, until: dt.datetime | None = None, named: int = 10
 ) -> ProjectMonth:
-    """Cost of one project's month (to `until`, for month to date): totals, by service, per day, per resource."""
+    """Cost of one project's month (to `until`, for month to date): totals, by service, per day, per resource.
+
+    Cached under a key that changes whenever its inputs can (see _data_stamp), so a reader never
+    sees figures older than the last collection, rating or price change.
+    """
+    _, end = month_bounds(period_start)
+    current = until is not None and until < end
+    key = f"portal:month:{project.pk}:{period_start:%Y-%m}:{current}:{named}:{_data_stamp()}"
+    return cache.get_or_set(key, lambda: _project_month_costs(project, period_start, until, named), 600)
+
+
+def _project_month_costs(project: Project, period_start: dt.date, until: dt.datetime | None, named: int):
     start, end = month_bounds(period_start)
     current = until is not None and until < end
     if current:

@@ -17,6 +17,16 @@ OCTOBER = dt.date(2026, 10, 1)
 NOW = dt.datetime(2026, 11, 15, 12, 0, tzinfo=UTC)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """The portal caches month figures keyed on collection/rating stamps; tests write usage directly."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def clock():
     with time_machine.travel(NOW, tick=True):

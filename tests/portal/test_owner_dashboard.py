@@ -70,3 +70,19 @@ def test_it_rejects_an_unknown_locale(client, owner):
     client.force_login(owner)
     page = client.post("/preferences/", {"time_zone": "UTC", "locale": "xx_YY"}).content.decode()
     assert "is not a locale Tally knows" in page
+
+
+def test_it_shows_new_usage_as_soon_as_a_collection_window_commits(client, owner, portal_data, alpha):
+    from django.utils import timezone
+
+    from rating.collectors.base import FLOATING_IP
+    from rating.models import CollectionMark
+    from tests.portal.conftest import add_usage
+
+    client.force_login(owner)
+    assert "€38.30" in client.get(f"/projects/{alpha.pk}/").content.decode()
+    add_usage(alpha, "fip-alpha-1", FLOATING_IP, "", dt.date(2026, 11, 14), "24")
+    # Written behind the collector's back: the cached figures stand until a window commits.
+    assert "€38.30" in client.get(f"/projects/{alpha.pk}/").content.decode()
+    CollectionMark.objects.update_or_create(source="sample", defaults={"last_success_at": timezone.now()})
+    assert "€38.42" in client.get(f"/projects/{alpha.pk}/").content.decode()
