@@ -14,6 +14,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("preferences/", tenant_views.preferences, name="preferences"),
     path("statements/", include("billing.urls")),
+    path("api/rating/", include("rating.urls")),
     path("", include("billing.portal.urls")),
     path("admin/", admin.site.urls),
     # Browsers ask for /favicon.ico on pages without a <link rel=icon> (Django's admin).

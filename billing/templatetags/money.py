@@ -8,7 +8,7 @@ from babel.numbers import format_currency, format_decimal
 from django import template
 from django.conf import settings
 
-from rating.pricing import round_money
+from rating.pricing import minor_unit_exponent, round_money
 
 register = template.Library()
 
@@ -35,8 +35,8 @@ def _locale(identifier: str) -> Locale:
     return Locale.parse(identifier)
 
 
-@register.simple_tag(takes_context=True)
-def money(context, amount: Decimal | None, currency: str) -> str:
+@register.simple_tag(takes_context=True, name="money")
+def money_tag(context, amount: Decimal | None, currency: str) -> str:
     return money_text(amount, currency, context.get("user_locale") or settings.TALLY_LOCALE)
 
 
@@ -46,3 +46,13 @@ def quantity(context, value: Decimal | None, digits: int = 2) -> str:
         return "—"
     locale = context.get("user_locale") or settings.TALLY_LOCALE
     return format_decimal(Decimal(value), format=f"#,##0.{'0' * digits}", locale=_locale(locale))
+
+
+# Tags and filters live apart in Django: {% money amount currency %} (the reader's locale) and
+# {{ amount|money:currency }} (plain, for PDFs and exports) do not clash.
+@register.filter
+def money(value: Decimal | None, currency: str = "EUR") -> str:
+    """An amount already rounded by round_money, shown to its currency's minor unit, with separators."""
+    if value is None:
+        return "—"
+    return f"{Decimal(value).quantize(minor_unit_exponent(currency)):,f}"
