@@ -7,7 +7,6 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('rating', '0003_published_versions_are_immutable'),
-        ('tenants', '0002_keystone_identity_and_preferences'),
     ]
 
     operations = [
