@@ -6,8 +6,10 @@ import datetime as dt
 
 from django import forms
 from django.contrib import messages
-from django.db.models import Count, Q, Sum
+from django.db.models import Count
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from billing.models import Statement
@@ -29,72 +31,90 @@ def _parse_month(value: str | None, default: dt.date | None) -> dt.date | None:
         return default
 
 
-def close_status(period_start: dt.date) -> list[dict]:
-    """One row per billing account with rated usage or a statement in the month."""
-    rated = (
-        RatedUsage.objects.filter(period_start=period_start)
-        .values("project__billing_account")
-        .annotate(rows=Count("id"), unpriced=Count("id", filter=Q(amount__isnull=True)), amount=Sum("amount"))
-    )
-    by_account = {r["project__billing_account"]: r for r in rated}
-    statements = {s.account_id: s for s in Statement.objects.filter(period_start=period_start)}
-    accounts = BillingAccount.objects.filter(pk__in=set(by_account) | set(statements)).order_by("name")
-    return [{"account": a, "rated": by_account.get(a.pk), "statement": statements.get(a.pk)} for a in accounts]
+@finance_required
+def close(request):
+    """The month close: each account's status and completeness, the latest run's progress, the actions."""
+    from billing.selectors import close_progress, close_run_latest, period_overview, period_status
+
+    months = _months()
+    month = _parse_month(request.GET.get("month"), months[0] if months else None)
+    context: dict = {"months": months, "month": month}
+    if month:
+        rows = period_overview(period_start=month)
+        run = close_run_latest(period_start=month)
+        context.update(
+            rows=rows,
+            status=period_status(period_start=month),
+            issued=sum(1 for r in rows if r.status == Statement.Status.ISSUED),
+            incomplete=sum(1 for r in rows if not r.complete and r.status != Statement.Status.ISSUED),
+            progress=close_progress(run=run) if run else None,
+        )
+    return render(request, "portal/finance/close.html", context)
 
 
 @finance_required
-def close(request):
-    months = _months()
-    month = _parse_month(request.GET.get("month"), months[0] if months else None)
-    rows = close_status(month) if month else []
-    done = sum(1 for r in rows if r["statement"] and r["statement"].status == Statement.Status.ISSUED)
-    context = {"months": months, "month": month, "rows": rows, "done": done, "total": len(rows)}
-    return render(request, "portal/finance/close.html", context)
+def close_progress_json(request, run_id: int):
+    """Polled by the close page while a run is going (static/tally/close.js)."""
+    from billing.models import CloseRun
+    from billing.selectors import close_progress
+
+    progress = close_progress(run=get_object_or_404(CloseRun, pk=run_id))
+    return JsonResponse(
+        {"done": progress.done, "total": progress.total, "refused": progress.refused, "finished": progress.finished}
+    )
 
 
 @finance_required
 @require_POST
 def close_run(request):
-    from billing.tasks import close_month
+    """Start a draft or issue run for every account of the month (one task per account)."""
+    from billing.close import close_start
+    from billing.services import BillingRefused
 
     month = _parse_month(request.POST.get("month"), None)
+    action = request.POST.get("action", "")
     if month is None:
         messages.error(request, "Pick a month to close.")
         return redirect("portal:close")
-    result = close_month.delay(month.isoformat()).get()
-    messages.success(request, f"{month:%B %Y}: {len(result['issued'])} statements issued.")
-    if result.get("refused"):
-        for account, why in result["refused"].items():
-            messages.error(request, f"{account}: {why}")
-    return redirect(f"{_close_url()}?month={month:%Y-%m}")
-
-
-def _close_url() -> str:
-    from django.urls import reverse
-
-    return reverse("portal:close")
+    try:
+        run = close_start(
+            period_start=month,
+            action=action,
+            override_reason=request.POST.get("override", "").strip(),
+            user=request.user,
+        )
+    except BillingRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        verb = "Issuing" if action == "issue" else "Drafting"
+        messages.success(request, f"{verb} {len(run.account_ids)} accounts for {month:%B %Y}.")
+    return redirect(f"{reverse('portal:close')}?month={month:%Y-%m}")
 
 
 class StatementSearch(forms.Form):
-    q = forms.CharField(required=False, label="Number or account")
+    q = forms.CharField(required=False, label="Number, account, contact or PO")
     month = forms.CharField(required=False, label="Month (YYYY-MM)")
+    kind = forms.ChoiceField(required=False, choices=[("", "Any"), *Statement.Kind.choices])
     status = forms.ChoiceField(required=False, choices=[("", "Any"), *Statement.Status.choices])
 
 
 @finance_required
 def statement_search(request):
+    """Invoices and credit notes (billing.selectors.statements_search)."""
+    from billing.selectors import statements_search
+
     form = StatementSearch(request.GET or None)
-    statements = Statement.objects.all()
-    if form.is_valid():
-        q, month, status = form.cleaned_data["q"], form.cleaned_data["month"], form.cleaned_data["status"]
-        if q:
-            statements = statements.filter(Q(number__icontains=q) | Q(account_name__icontains=q))
-        if _parse_month(month, None):
-            statements = statements.filter(period_start=_parse_month(month, None))
-        if status:
-            statements = statements.filter(status=status)
-    statements = statements.order_by("-period_start", "account_name")[:200]
-    return render(request, "portal/finance/statement_search.html", {"form": form, "statements": statements})
+    found = Statement.objects.none()
+    if not form.is_bound or form.is_valid():
+        data = form.cleaned_data if form.is_bound else {}
+        found = statements_search(
+            user=request.user,
+            text=data.get("q", ""),
+            period_start=_parse_month(data.get("month"), None),
+            kind=data.get("kind") or None,
+            status=data.get("status") or None,
+        )[:200]
+    return render(request, "portal/finance/statement_search.html", {"form": form, "statements": found})
 
 
 class AccountForm(forms.ModelForm):

@@ -13,6 +13,7 @@ urlpatterns = [
     path("quote/", quote.quote, name="quote"),
     path("finance/close/", finance.close, name="close"),
     path("finance/close/run/", finance.close_run, name="close_run"),
+    path("finance/close/runs/<int:run_id>.json", finance.close_progress_json, name="close_progress"),
     path("finance/statements/", finance.statement_search, name="statement_search"),
     path("finance/accounts/", finance.accounts, name="accounts"),
     path("finance/accounts/<int:pk>/", finance.account_edit, name="account_edit"),

@@ -6,9 +6,9 @@ from decimal import Decimal
 import pytest
 import time_machine
 
-from billing.services import month_close
+from billing.close import month_close
 from rating.collectors.base import FLOATING_IP, INSTANCE, VOLUME
-from rating.models import UsageRecord
+from rating.models import CollectionMark, UsageRecord
 from rating.services import rate_card_publish, usage_rate_period
 from tests.conftest import PRICES
 
@@ -62,5 +62,6 @@ def portal_data(alpha, beta, clock):
         add_usage(beta, "vm-beta-1", INSTANCE, "m1.small", day, "24", name="beta-secret-box")
         day += dt.timedelta(days=1)
     usage_rate_period(period_start=OCTOBER)
+    CollectionMark.objects.create(source="sample", collected_until=NOW)
     issued = {s.account_name.split(" ")[0]: s for s in month_close(period_start=OCTOBER).issued}
     return issued

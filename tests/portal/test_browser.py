@@ -143,16 +143,25 @@ def test_it_walks_finance_through_closing_a_month(page, finance, portal_data):
     page.tab.click("form.inline button")
     page.tab.wait_for_load_state("networkidle")
     assert "0 of 2 accounts issued" in page.tab.inner_text("h2")
+    assert "collected only up to" in page.tab.inner_text("[data-testid=close-status]")
     page.shot("1-before-close")
+    page.tab.click("[data-testid=draft-month]")
+    page.tab.wait_for_load_state("networkidle")
+    assert page.tab.locator("[data-testid=close-status] [data-status=draft]").count() == 2
+    page.tab.fill("#id_override", "closing early: both projects end today")
     page.tab.click("[data-testid=close-month]")
     page.tab.wait_for_load_state("networkidle")
-    assert "2 statements issued" in page.tab.inner_text(".message")
+    assert "Issuing 2 accounts" in page.tab.inner_text(".message")
     assert "2 of 2 accounts issued" in page.tab.inner_text("h2")
-    assert page.tab.inner_text("[data-testid=close-status]").count("Issued") == 2
+    assert page.tab.locator("[data-testid=close-status] [data-status=issued]").count() == 2
     page.shot("2-after-close")
     page.go("/finance/statements/?q=alpha")
-    assert "alpha" in page.tab.inner_text("table")
+    assert "alpha" in page.tab.inner_text("[data-testid=search-results]")
     page.shot("3-statement-search")
+    with page.tab.expect_download() as download:
+        page.go("/finance/close/?month=2026-11")
+        page.tab.click("text=Ledger CSV")
+    assert "alpha" in Path(download.value.path()).read_text()
 
 
 def test_it_walks_an_admin_through_editing_and_publishing_a_rate_card(page, portal_data):
