@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",
     "tenants",
     "rating",
     "billing",
@@ -94,6 +95,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "tenants.middleware.SecurityHeadersMiddleware",
+    "tenants.middleware.UserTimezoneMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -122,6 +128,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Axes first: it counts failures and refuses locked-out credentials before any backend runs.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "tenants.auth.LocalBackend",
+    "tenants.auth.KeystoneBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -139,9 +151,52 @@ SECURE_COOKIES = env_bool("TALLY_SECURE_COOKIES", not DEBUG)
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env_int("TALLY_SESSION_SECONDS", 8 * 3600)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SECURE_HSTS_SECONDS = env_int("TALLY_HSTS_SECONDS", 0 if DEBUG else 3600)
+SECURE_SSL_REDIRECT = env_bool("TALLY_SSL_REDIRECT", False)
+if env_bool("TALLY_BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
+# Everything the portal loads is its own: scripts and styles from /static only (no inline
+# script or style), so an injected <script> cannot run.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# --- Sign-in: failed attempts are counted per user name and address (django-axes).
+AXES_FAILURE_LIMIT = env_int("TALLY_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("TALLY_LOGIN_COOLOFF_MINUTES", 15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "tenants.auth.axes_username"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+
+# Keystone sign-in: unset URL = local accounts only.
+TALLY_KEYSTONE_URL = env_str("TALLY_KEYSTONE_URL")
+TALLY_KEYSTONE_TIMEOUT = env_int("TALLY_KEYSTONE_TIMEOUT", 10)
+# A user with one of these roles on a project sees that project.
+TALLY_KEYSTONE_PROJECT_ROLES = env_list("TALLY_KEYSTONE_PROJECT_ROLES", "member,reader")
+TALLY_KEYSTONE_ADMIN_ROLE = env_str("TALLY_KEYSTONE_ADMIN_ROLE", "admin")
+TALLY_KEYSTONE_FINANCE_ROLE = env_str("TALLY_KEYSTONE_FINANCE_ROLE", "finance")
+# Shown on money and dates: a locale for number formats (Babel) and a default time zone.
+TALLY_LOCALE = env_str("TALLY_LOCALE", "en_US")
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "billing@tally.invalid")

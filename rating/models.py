@@ -27,6 +27,9 @@ class UsageRecord(models.Model):
         indexes = [
             models.Index(fields=["source", "window_start"]),
             models.Index(fields=["start", "project"]),
+            # The portal reads one project's month: with the project first the scan stays inside it,
+            # however many other projects the cloud has.
+            models.Index(fields=["project", "start"], name="usage_project_start"),
         ]
         constraints = [
             models.UniqueConstraint(

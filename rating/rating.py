@@ -101,7 +101,12 @@ def _terms(contract: Contract) -> Terms:
 
 
 def usage_aggregate(
-    *, start: dt.datetime, end: dt.datetime, segments: list[Segment], exclude_projects: list[int] = ()
+    *,
+    start: dt.datetime,
+    end: dt.datetime,
+    segments: list[Segment],
+    exclude_projects: list[int] = (),
+    only_projects: list[int] | None = None,
 ) -> list[Aggregate]:
     """One SQL statement: usage summed per segment, project, metric, price key and the attributes rules use.
 
@@ -109,7 +114,9 @@ def usage_aggregate(
     split in proportion to its seconds on each side.
     """
     attributes = _attributes(segments)
-    sql, params = _aggregate_sql(connection.vendor, start, end, segments, attributes, list(exclude_projects))
+    sql, params = _aggregate_sql(
+        connection.vendor, start, end, segments, attributes, list(exclude_projects), only_projects
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -132,7 +139,7 @@ def _attributes(segments: list[Segment]) -> dict[str, set[str]]:
     return names
 
 
-def _aggregate_sql(vendor, start, end, segments, attributes, exclude) -> tuple[str, list]:
+def _aggregate_sql(vendor, start, end, segments, attributes, exclude, only=None) -> tuple[str, list]:
     pg = vendor == "postgresql"
     ts = (lambda v: v) if pg else connection.ops.adapt_datetimefield_value
     seg_params: list = []
@@ -164,6 +171,10 @@ def _aggregate_sql(vendor, start, end, segments, attributes, exclude) -> tuple[s
     if exclude:
         where += f" AND u.project_id NOT IN ({', '.join(['%s'] * len(exclude))})"
         params += exclude
+    if only is not None:
+        # The portal prices one project's month to date: no need to aggregate the whole cloud.
+        where += f" AND u.project_id IN ({', '.join(['%s'] * len(only)) or 'NULL'})"
+        params += list(only)
     group = ", ".join(str(i) for i in range(1, 6 + len(attr_exprs)))
     cols = "".join(f", {e}" for e in attr_exprs)
     # Only placeholders and fixed SQL fragments are interpolated; every value is a parameter.
@@ -185,12 +196,18 @@ def _aggregate_sql(vendor, start, end, segments, attributes, exclude) -> tuple[s
 
 
 def rating_lines(
-    *, period_start: dt.date, draft: RateCardVersion | None = None, exclude_projects: list[int] = ()
+    *,
+    period_start: dt.date,
+    draft: RateCardVersion | None = None,
+    exclude_projects: list[int] = (),
+    only_projects: list[int] | None = None,
 ) -> list[Line]:
     """The rated lines of a month, computed and returned; nothing is written."""
     start, end = month_bounds(period_start.replace(day=1))
     segments = rating_segments(start=start, end=end, draft=draft)
-    aggregates = usage_aggregate(start=start, end=end, segments=segments, exclude_projects=exclude_projects)
+    aggregates = usage_aggregate(
+        start=start, end=end, segments=segments, exclude_projects=exclude_projects, only_projects=only_projects
+    )
     terms = contract_terms(segments=segments, project_ids={a.project for a in aggregates})
     return price_period(aggregates=aggregates, segments=segments, terms=terms, month_start=start, month_end=end)
 

@@ -88,3 +88,25 @@ class ProjectMembership(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "project"], name="one_role_per_user_project")]
+
+
+class KeystoneIdentity(models.Model):
+    """Links a portal user to the Keystone user who signs in as them.
+
+    Keystone names are unique only within a domain, so the link is the Keystone user id;
+    memberships and roles of a linked user mirror Keystone at each sign-in.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="keystone")
+    keystone_user_id = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=255)
+    domain_name = models.CharField(max_length=255)
+    synced_at = models.DateTimeField()
+
+
+class UserPreference(models.Model):
+    """How a user reads the portal: dates in their time zone, money in their locale."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference")
+    time_zone = models.CharField(max_length=64, default="UTC")
+    locale = models.CharField(max_length=16, default="en_US")

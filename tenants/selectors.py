@@ -6,12 +6,21 @@ from tenants.models import Project
 from tenants.services import ADMIN_GROUP, FINANCE_GROUP
 
 
+def _groups(user) -> set[str]:
+    # Asked several times per request (views, selectors, the menu): one query per user object.
+    cached = getattr(user, "_tally_groups", None)
+    if cached is None:
+        cached = set(user.groups.filter(name__in=[FINANCE_GROUP, ADMIN_GROUP]).values_list("name", flat=True))
+        user._tally_groups = cached
+    return cached
+
+
 def user_is_finance(user) -> bool:
-    return bool(user.is_authenticated and (user.is_superuser or user.groups.filter(name=FINANCE_GROUP).exists()))
+    return bool(user.is_authenticated and (user.is_superuser or FINANCE_GROUP in _groups(user)))
 
 
 def user_is_rate_admin(user) -> bool:
-    return bool(user.is_authenticated and (user.is_superuser or user.groups.filter(name=ADMIN_GROUP).exists()))
+    return bool(user.is_authenticated and (user.is_superuser or ADMIN_GROUP in _groups(user)))
 
 
 def projects_visible_to(user) -> QuerySet[Project]:

@@ -3,10 +3,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils import timezone
 
-from tenants.models import BillingAccount, Domain, Project, ProjectMembership
+from tenants.keystone import KeystoneSignIn
+from tenants.models import BillingAccount, Domain, KeystoneIdentity, Project, ProjectMembership, UserPreference
 
 FINANCE_GROUP = "finance"
 ADMIN_GROUP = "rate-admin"
@@ -64,3 +67,70 @@ def user_make_finance(*, user) -> None:
 
 def user_make_rate_admin(*, user) -> None:
     user.groups.add(Group.objects.get_or_create(name=ADMIN_GROUP)[0])
+
+
+def keystone_user_sync(*, sign_in: KeystoneSignIn, project_roles: Iterable[str], admin_role: str, finance_role: str):
+    """Create or update the portal user of a Keystone sign-in; their access mirrors Keystone.
+
+    Memberships are replaced by what Keystone says now, so a role removed in Keystone is
+    gone at the next sign-in. A local account with the same user name is never taken over.
+    """
+    User = get_user_model()
+    wanted = set(project_roles)
+    with transaction.atomic():
+        link = KeystoneIdentity.objects.select_related("user").filter(keystone_user_id=sign_in.user_id).first()
+        if link is None:
+            username = f"{sign_in.user_name}@{sign_in.domain_name}"
+            if User.objects.filter(username=username).exists():
+                raise PermissionError(f"a local account {username} exists; it is not linked to Keystone")
+            user = User.objects.create_user(username=username)
+            user.set_unusable_password()
+            user.save()
+            link = KeystoneIdentity(user=user, keystone_user_id=sign_in.user_id)
+        link.name, link.domain_name, link.synced_at = sign_in.user_name, sign_in.domain_name, timezone.now()
+        link.save()
+        user = link.user
+        keep = []
+        for ks_project in sign_in.projects:
+            role = _membership_role(ks_project.roles, wanted)
+            if role is None:
+                continue
+            domain = Domain.objects.filter(keystone_id=ks_project.domain_id).first()
+            if domain is None and ks_project.domain_name:
+                domain = domain_upsert(keystone_id=ks_project.domain_id, name=ks_project.domain_name)
+            project = project_upsert(keystone_id=ks_project.keystone_id, name=ks_project.name, domain=domain)
+            keep.append(membership_grant(user=user, project=project, role=role).pk)
+        ProjectMembership.objects.filter(user=user).exclude(pk__in=keep).delete()
+        roles = sign_in.all_roles
+        _set_group(user, ADMIN_GROUP, admin_role in roles)
+        _set_group(user, FINANCE_GROUP, bool(finance_role) and finance_role in roles)
+    return user
+
+
+def _membership_role(roles: frozenset[str], wanted: set[str]) -> str | None:
+    granted = roles & wanted
+    if not granted:
+        return None
+    if "reader" in granted and len(granted) == 1:
+        return ProjectMembership.Role.READER
+    return ProjectMembership.Role.MEMBER
+
+
+def _set_group(user, name: str, member: bool) -> None:
+    group = Group.objects.get_or_create(name=name)[0]
+    if member:
+        user.groups.add(group)
+    else:
+        user.groups.remove(group)
+
+
+def user_preference_set(*, user, time_zone: str, locale: str) -> UserPreference:
+    pref, _ = UserPreference.objects.update_or_create(user=user, defaults={"time_zone": time_zone, "locale": locale})
+    return pref
+
+
+def billing_account_update(*, account: BillingAccount, name: str, mode: str, currency: str, contact_email: str):
+    """Change an account's details; issued statements keep the name and mode they were issued with."""
+    account.name, account.mode, account.currency, account.contact_email = name, mode, currency, contact_email
+    account.save(update_fields=["name", "mode", "currency", "contact_email"])
+    return account

@@ -38,3 +38,11 @@ def gnocchi_seed(*, tmp: Path, seed: int, start: dt.datetime, hours: int, **shap
         args += [f"--{name.replace('_', '-')}", str(value)]
     subprocess.run(args, check=True, capture_output=True, timeout=600)
     return json.loads(truth.read_text())
+
+
+def keystone_url() -> str:
+    """The OpenStack peer's Keystone (../shared/peers/openstack), e.g. http://127.0.0.1:5000/v3."""
+    url = os.environ.get("TALLY_TEST_KEYSTONE_URL")
+    if not url:
+        pytest.fail("TALLY_TEST_KEYSTONE_URL is not set: run the tests with `make test`")
+    return url
