@@ -18,9 +18,9 @@ from billing.close import close_start
 from billing.models import Statement, StatementEmail, StatementPdf
 from billing.selectors import close_progress
 from billing.synthetic import synthetic_close_seed
-from config.celery import app as celery_app
 from rating.models import RatedUsage
 from rating.pricing import round_money
+from tests.workers import real_broker
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 REPO = Path(__file__).resolve().parent.parent.parent
@@ -51,10 +51,8 @@ def workers():
         started.append(subprocess.Popen([*args, "--loglevel", "WARNING"], cwd=REPO, env=env))
         return started[-1]
 
-    celery_app.conf.task_always_eager = False
-    celery_app.conf.broker_url = broker
-    yield queue, start
-    celery_app.conf.task_always_eager = True
+    with real_broker(broker):
+        yield queue, start
     for proc in started:
         if proc.poll() is None:
             proc.terminate()

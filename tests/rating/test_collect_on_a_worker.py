@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from config.celery import app as celery_app
 from rating.collectors.sample import SampleCloud
 from rating.models import CollectionMark, UsageRecord
 from rating.tasks import collect_range
+from tests.workers import real_broker
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 REPO = Path(__file__).resolve().parent.parent.parent
@@ -56,10 +56,8 @@ def worker():
         cwd=REPO,
         env=env,
     )
-    celery_app.conf.task_always_eager = False
-    celery_app.conf.broker_url = broker
-    yield queue
-    celery_app.conf.task_always_eager = True
+    with real_broker(broker):
+        yield queue
     proc.terminate()
     proc.wait(20)
 
