@@ -38,7 +38,7 @@ def october(alpha, beta):
 
     Usage is collected past the month's end and every item has a price.
     """
-    rate_card_publish(name="Standard", currency="EUR", effective_from=OCTOBER, prices=PRICES)
+    rate_card_publish(name="Standard", currency="EUR", effective_from=OCTOBER, prices=PRICES, backdate=True)
     usage(alpha, INSTANCE, "m1.large", "100.5", "hour")
     usage(alpha, INSTANCE, "m1.small", "33.3333333333", "hour")
     usage(alpha, VOLUME, "ssd", "5000", "GiB-hour")
