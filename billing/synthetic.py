@@ -34,9 +34,7 @@ def synthetic_close_seed(*, accounts: int, period_start: dt.date, seed: int = 7)
     """Create `accounts` accounts of 1-3 projects each with a month of usage; rate it; return the line count."""
     rng = random.Random(seed)
     start, end = month_bounds(period_start)
-    rate_card_publish(
-        name="Synthetic", currency="EUR", effective_from=period_start, prices=PRICES, note="synthetic", backdate=True
-    )
+    rate_card_publish(name="Synthetic", currency="EUR", effective_from=period_start, prices=PRICES, backdate=True)
     domain, _ = Domain.objects.get_or_create(keystone_id="synthetic", defaults={"name": "Synthetic"})
     with transaction.atomic():
         made = BillingAccount.objects.bulk_create([_account(i, rng) for i in range(accounts)])
