@@ -100,7 +100,9 @@ def test_the_logo_comes_from_the_environment(closed, settings, tmp_path):
     assert "ACME Cloud" in text
     from PIL import Image
 
-    red = sum(1 for px in Image.open(pngs[0]).convert("RGB").getdata() if px[0] > 180 and px[1] < 60 and px[2] < 60)
+    red = sum(
+        1 for px in Image.open(pngs[0]).convert("RGB").get_flattened_data() if px[0] > 180 and px[1] < 60 and px[2] < 60
+    )
     assert red > 500, "the configured logo is not on the page"
 
 
