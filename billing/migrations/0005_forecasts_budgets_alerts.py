@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0002_issued_statements_are_immutable'),
+        ('billing', '0004_stored_pdfs_are_immutable'),
         ('tenants', '0001_initial'),
     ]
 
