@@ -37,6 +37,15 @@ def _rss_kib(pid: int) -> int:
     return 0
 
 
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process: what the close cost, whatever else runs on the machine."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def _recreate_database(url: str) -> None:
     import psycopg
 
@@ -102,6 +111,8 @@ def main() -> None:
             if time.monotonic() > deadline:
                 raise SystemExit("the workers did not start within 60 s")
         connection.close()
+        idle_cpu = sum(_cpu_s(w.pid) for w in workers)
+        load = os.getloadavg()[0]
         t0 = time.perf_counter()
         with transaction.atomic():
             run = close_start(period_start=MONTH, action="issue", queue=queue)
@@ -118,6 +129,7 @@ def main() -> None:
                 raise SystemExit("a worker died during the close")
             time.sleep(0.25)
         wall = time.perf_counter() - t0
+        worker_cpu = sum(_cpu_s(w.pid) for w in workers) - idle_cpu
     finally:
         for w in workers:
             w.terminate()
@@ -141,11 +153,17 @@ def main() -> None:
         "pdfs_per_s": round(pdfs / wall, 1),
         "peak_rss_mib": round(peak_kib / 1024, 1),
         "seed_and_rate_s": round(seed_s, 2),
+        # The machine is shared: the load average at the start, and the CPU the workers spent,
+        # which divided by the workers is the wall time the close needs with the cores to itself.
+        "load_avg_1m": round(load, 1),
+        "worker_cpu_s": round(worker_cpu, 1),
+        "cpu_bound_wall_s": round(worker_cpu / args.workers, 1),
         "totals_equal_sum_of_lines": bad_totals == 0,
     }
     print(
         f"closed {figures['issued']} accounts ({lines} lines) with {args.workers} workers in {wall:.1f} s: "
-        f"{figures['pdfs_per_s']} PDFs/s, peak RSS {figures['peak_rss_mib']} MiB (workers + this process)"
+        f"{figures['pdfs_per_s']} PDFs/s, peak RSS {figures['peak_rss_mib']} MiB (workers + this process); "
+        f"workers used {figures['worker_cpu_s']} CPU s ({figures['cpu_bound_wall_s']} s each) at load {load:.1f}"
     )
     print(json.dumps(figures))
     if figures["issued"] != accounts or pdfs != accounts or bad_totals:

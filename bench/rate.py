@@ -206,7 +206,7 @@ def main() -> None:
     ap.add_argument("--sizes", default="1000,10000", help="comma-separated instance counts")
     ap.add_argument("--repeat", type=int, default=2)
     args = ap.parse_args()
-    sizes = [100, 400] if args.quick else [int(s) for s in args.sizes.split(",")]
+    sizes = [100, 300] if args.quick else [int(s) for s in args.sizes.split(",")]
     setup()
     from django.db import connection
 

@@ -103,14 +103,26 @@ class StatementLine(models.Model):
     currency = models.CharField(max_length=3)
     rate_version_id = models.BigIntegerField(null=True, blank=True)
     rate_version_label = models.CharField(max_length=255)
+    # Rating may split a key by price segment (a mid-month price change) and by tier.
+    segment_start = models.DateTimeField(null=True, blank=True)
+    segment_end = models.DateTimeField(null=True, blank=True)
+    tier = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
-        ordering = ["kind", "project_name", "metric", "price_key", "id"]
+        ordering = ["kind", "project_name", "metric", "price_key", "segment_start", "tier", "id"]
 
     @property
-    def key(self) -> tuple[str, str, str, str]:
-        """What a correction matches a line on: the same project, item and rate-card version."""
-        return (self.project_keystone_id, self.metric, self.price_key, self.rate_version_label)
+    def key(self) -> tuple:
+        """What a correction matches a line on: the same project, item, rate-card version, segment and tier."""
+        return (
+            self.project_keystone_id,
+            self.metric,
+            self.price_key,
+            self.description,
+            self.rate_version_label,
+            self.segment_start,
+            self.tier,
+        )
 
 
 class NumberSequence(models.Model):

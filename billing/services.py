@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from billing.models import NumberSequence, Statement, StatementEmail, StatementLine, StatementPdf
 from billing.selectors import completeness_problems
-from rating.models import RatedUsage
+from rating.models import RateCardVersion, RatedUsage
 from rating.pricing import CurrencyMismatch, round_money, sum_money
 from tenants.models import BillingAccount, TaxRate
 
@@ -176,6 +176,9 @@ def _line(statement: Statement, rated: RatedUsage) -> StatementLine:
         currency=rated.currency,
         rate_version_id=rated.rate_version_id,
         rate_version_label=str(rated.rate_version) if rated.rate_version_id else "",
+        segment_start=rated.segment_start,
+        segment_end=rated.segment_end,
+        tier=rated.tier,
     )
 
 
@@ -254,10 +257,10 @@ def statement_correct(*, statement: Statement, reason: str, user=None) -> list[S
     """
     original = _regular_issued(statement)
     fresh = {}
-    for rated in RatedUsage.objects.filter(
-        period_start=original.period_start, project__billing_account=original.account_id, amount__isnull=False
-    ).select_related("project", "rate_version__card"):
+    for rated in _rerated(original):
         line = _line(original, rated)
+        if line.key in fresh:  # same key twice: one line for both, as rating's rows add up
+            raise BillingRefused(f"rating returned two rows for {line.key}; cannot match them to issued lines")
         fresh[line.key] = line
     issued, last_line = _issued_by_key(original)
     down, up = [], []
@@ -274,6 +277,41 @@ def statement_correct(*, statement: Statement, reason: str, user=None) -> list[S
     if up:
         made.append(_issue_correction(original, Statement.Kind.INVOICE, up, last_line, reason, user))
     return made
+
+
+def _rerated(original: Statement) -> list[RatedUsage]:
+    """The account's month priced again now, by the rating engine, without writing anything.
+
+    Rating leaves RatedUsage of issued accounts alone, so a correction asks the engine itself.
+    """
+    from rating.rating import rating_lines
+
+    projects = {p.pk: p for p in original.account.projects.all()}
+    lines = [
+        line
+        for line in rating_lines(period_start=original.period_start)
+        if line.project in projects and line.amount is not None
+    ]
+    versions = RateCardVersion.objects.select_related("card").in_bulk({line.version_id for line in lines} - {None})
+    return [
+        RatedUsage(
+            period_start=original.period_start,
+            project=projects[line.project],
+            metric=line.metric,
+            price_key=line.price_key,
+            description=line.description[:255],
+            quantity=line.quantity,
+            unit=line.unit,
+            unit_price=line.unit_price,
+            amount=line.amount,
+            currency=line.currency or original.currency,
+            rate_version=versions.get(line.version_id),
+            segment_start=line.start,
+            segment_end=line.end,
+            tier=line.tier,
+        )
+        for line in lines
+    ]
 
 
 def statement_void(*, statement: Statement, reason: str, user=None) -> Statement:
@@ -338,6 +376,9 @@ def _issue_correction(original, kind, changes, originals, reason, user) -> State
                     currency=template.currency,
                     rate_version_id=template.rate_version_id,
                     rate_version_label=template.rate_version_label,
+                    segment_start=template.segment_start,
+                    segment_end=template.segment_end,
+                    tier=template.tier,
                 )
             )
         _save_lines(doc, lines, rates)

@@ -71,7 +71,9 @@ def rating_segments(*, start: dt.datetime, end: dt.datetime, draft: RateCardVers
         version = draft if draft is not None else rate_card_version_for(period_start=lo.date())
         prices = None
         if version is not None:
-            prices = cache.setdefault(version.pk, price_list_of(version))
+            if version.pk not in cache:
+                cache[version.pk] = price_list_of(version)
+            prices = cache[version.pk]
         segments.append(Segment(lo, hi, prices))
     return segments
 

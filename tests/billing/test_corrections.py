@@ -9,19 +9,22 @@ from billing.close import month_close
 from billing.models import Statement
 from billing.services import BillingRefused, PeriodIssued, statement_correct, statement_draft, statement_void
 from rating.collectors.base import INSTANCE
-from rating.models import RatedUsage
-from rating.pricing import price_quantity, round_money
-from tests.billing.conftest import OCTOBER
+from rating.models import UsageRecord
+from rating.pricing import round_money
+from rating.rating import rating_lines
+from tests.billing.conftest import OCTOBER, usage
 
 pytestmark = pytest.mark.django_db
 
 
-def _rerate(account, price_key: str, quantity: str) -> None:
-    """What a re-rating leaves behind: the same row with a corrected quantity (rating owns how)."""
-    row = RatedUsage.objects.get(period_start=OCTOBER, project__billing_account=account, price_key=price_key)
-    row.quantity = Decimal(quantity)
-    row.amount = price_quantity(row.quantity, row.unit_price)
-    row.save()
+def _recollect(account, price_key: str, quantity: str) -> None:
+    """What a re-collection leaves behind after issue: corrected usage, which the rating engine prices again."""
+    UsageRecord.objects.filter(project__billing_account=account, price_key=price_key).update(quantity=Decimal(quantity))
+
+
+def _rerated_total(account) -> Decimal:
+    projects = set(account.projects.values_list("pk", flat=True))
+    return sum(round_money(x.amount, "EUR") for x in rating_lines(period_start=OCTOBER) if x.project in projects)
 
 
 def _net(account) -> Decimal:
@@ -37,8 +40,8 @@ def issued(october):
 
 def test_it_corrects_down_with_a_credit_note_and_up_with_a_new_invoice_linked_line_by_line(issued):
     alpha = issued.account
-    _rerate(alpha, "m1.large", "80.5")  # 20 hours less
-    _rerate(alpha, "ssd", "6000")  # 1000 GiB-hours more
+    _recollect(alpha, "m1.large", "80.5")  # 20 hours less
+    _recollect(alpha, "ssd", "6000")  # 1000 GiB-hours more
     credit, extra = statement_correct(statement=issued, reason="collector double-counted a VM")
     assert credit.kind == "credit_note" and credit.number.startswith("CN-") and credit.corrects == issued
     [down] = credit.lines.filter(kind="usage")
@@ -48,12 +51,11 @@ def test_it_corrects_down_with_a_credit_note_and_up_with_a_new_invoice_linked_li
     assert extra.kind == "invoice" and extra.number.startswith("INV-") and extra.corrects == issued
     [up] = extra.lines.filter(kind="usage")
     assert up.corrects == issued.lines.get(price_key="ssd") and up.amount == Decimal("0.14")
-    rated = RatedUsage.objects.filter(period_start=OCTOBER, project__billing_account=alpha)
-    assert _net(alpha) == sum(round_money(r.amount, "EUR") for r in rated)
+    assert _net(alpha) == _rerated_total(alpha)
 
 
 def test_it_issues_nothing_more_when_the_correction_runs_again(issued):
-    _rerate(issued.account, "m1.large", "80.5")
+    _recollect(issued.account, "m1.large", "80.5")
     assert len(statement_correct(statement=issued, reason="first")) == 1
     assert statement_correct(statement=issued, reason="again") == []
     assert Statement.objects.filter(account=issued.account).count() == 2
@@ -77,11 +79,7 @@ def test_it_refuses_to_reopen_an_issued_month(issued):
 
 
 def test_a_new_line_after_issue_goes_on_a_supplementary_invoice(issued, alpha):
-    row = RatedUsage.objects.get(period_start=OCTOBER, project=alpha, price_key="m1.large")
-    RatedUsage.objects.create(
-        period_start=OCTOBER, project=alpha, metric=INSTANCE, price_key="m1.xlarge", quantity=Decimal(10),
-        unit="hour", unit_price=Decimal("0.2"), amount=Decimal("2.0"), currency="EUR", rate_version=row.rate_version,
-    )  # fmt: skip
+    usage(alpha, INSTANCE, "m1.xlarge", "10", "hour")  # late usage of an item not on the invoice
     [extra] = statement_correct(statement=issued, reason="late usage")
     [line] = extra.lines.filter(kind="usage")
     assert line.corrects is None and line.amount == Decimal("2.00") and extra.total == Decimal("2.42")

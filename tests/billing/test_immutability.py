@@ -55,3 +55,21 @@ def test_drafts_stay_editable(october):
     draft = Statement.objects.get(account=october[0])
     assert Statement.objects.filter(pk=draft.pk).update(reason="rebuilt") == 1
     assert StatementLine.objects.filter(statement=draft).delete()[0] > 0
+
+
+def test_sqlite_keeps_its_triggers_through_the_table_rebuilds_of_later_migrations(tmp_path):
+    """SQLite (the demo) rebuilds a table to alter it, which drops its triggers; 0004 puts them back."""
+    import os
+    import sqlite3
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    db = tmp_path / "t.sqlite3"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "CELERY_", "REDIS_URL"))}
+    env.update(DATABASE_URL=f"sqlite:///{db}", TALLY_DEBUG="1")
+    repo = Path(__file__).resolve().parent.parent.parent
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=repo, env=env, check=True, timeout=300)
+    names = {row[0] for row in sqlite3.connect(db).execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    for table in ["statement", "statement_line", "statement_pdf"]:
+        assert {f"{table}_immutable_update", f"{table}_immutable_delete"} <= names, table

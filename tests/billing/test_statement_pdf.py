@@ -15,8 +15,7 @@ from billing.models import Statement
 from billing.pdf import statement_pdf
 from billing.services import statement_correct, statement_void
 from rating.collectors.base import INSTANCE, VOLUME
-from rating.models import RatedUsage
-from rating.pricing import price_quantity
+from rating.models import UsageRecord
 from rating.services import usage_rate_period
 from tenants.services import project_upsert
 from tests.billing.conftest import OCTOBER, usage
@@ -70,10 +69,7 @@ def test_it_renders_a_credit_note_that_names_what_it_corrects(closed):
 
 
 def test_it_renders_a_supplementary_invoice(closed):
-    row = RatedUsage.objects.get(period_start=OCTOBER, price_key="ssd")
-    row.quantity += 1000
-    row.amount = price_quantity(row.quantity, row.unit_price)
-    row.save()
+    UsageRecord.objects.filter(price_key="ssd").update(quantity=6000)  # re-collected after issue
     [extra] = statement_correct(statement=closed["chargeback"], reason="late volume usage")
     text, _ = _render(extra, "supplementary")
     assert "SUPPLEMENTARY INVOICE — late volume usage" in text and f"corrects {closed['chargeback'].number}" in text
@@ -104,7 +100,9 @@ def test_the_logo_comes_from_the_environment(closed, settings, tmp_path):
     assert "ACME Cloud" in text
     from PIL import Image
 
-    red = sum(1 for px in Image.open(pngs[0]).convert("RGB").getdata() if px[0] > 180 and px[1] < 60 and px[2] < 60)
+    red = sum(
+        1 for px in Image.open(pngs[0]).convert("RGB").get_flattened_data() if px[0] > 180 and px[1] < 60 and px[2] < 60
+    )
     assert red > 500, "the configured logo is not on the page"
 
 
