@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0004_stored_pdfs_are_immutable'),
+        ('billing', '0005_line_segments_and_tiers'),
         ('tenants', '0001_initial'),
     ]
 
