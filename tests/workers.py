@@ -11,10 +11,9 @@ from config.celery import app as celery_app
 def _drop_connections() -> None:
     # The app caches its connection and producer pools on first use; an earlier test
     # (eager, with the default amqp:// broker) may have created them, and a changed
-    # broker_url alone would not reach them.
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
-        celery_app._pool = None
+    # broker_url alone would not reach them. They are dropped, not closed: kombu keeps
+    # them in a registry per broker URL, where a closed one would be found again.
+    celery_app._pool = None
     celery_app.amqp._producer_pool = None
 
 
