@@ -172,3 +172,7 @@ class StatementEmail(models.Model):
     to = models.EmailField()
     sent_at = models.DateTimeField(null=True)
     error = models.TextField(blank=True)
+
+
+# Forecasts, budgets and alerts live in their own module (issue 7); importing it registers them.
+from billing.models_forecast import AlertDelivery, Budget, BudgetAlert, Forecast, Scope, SpendAnomaly  # noqa: E402, F401
