@@ -59,8 +59,8 @@ def _month_add(month: dt.date, n: int) -> dt.date:
 def seed(now: dt.datetime) -> dict:
     from django.contrib.auth import get_user_model
 
-    from billing.services import month_close
-    from rating.models import UsageRecord
+    from billing.close import month_close
+    from rating.models import CollectionMark, UsageRecord
     from rating.services import rate_card_publish, usage_rate_period
     from tenants.models import Project
     from tenants.services import membership_grant, project_upsert
@@ -92,10 +92,15 @@ def seed(now: dt.datetime) -> dict:
     kinds = [("instance", "m1.small", "hour", 24)] * 3 + [("instance", "m1.large", "hour", 24)]
     kinds += [("volume", "ssd", "GiB-hour", 2400), ("floating_ip", "", "hour", 24)]
     _copy_usage(project.pk, start, last_day, kinds)
+    # Collected up to today, as the collector would leave it: the months before are complete and close.
+    CollectionMark.objects.update_or_create(
+        source="bench", defaults={"collected_until": last_day, "last_success_at": now}
+    )
     month = first
     while month <= current:
         usage_rate_period(period_start=month)
-        if month < current:
+        if _month_add(current, -3) <= month < current:
+            # Issued statements (with their PDFs) for the statement pages; every month is rated.
             month_close(period_start=month)
         month = _month_add(month, 1)
     from django.db import connection

@@ -8,6 +8,7 @@ the rated usage statements are built from. Amounts stay unrounded (sub-cent) unt
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -142,7 +143,8 @@ def project_month_costs(
     """
     _, end = month_bounds(period_start)
     current = until is not None and until < end
-    key = f"portal:month:{project.pk}:{period_start:%Y-%m}:{current}:{named}:{_data_stamp()}"
+    stamp = hashlib.sha256(_data_stamp().encode()).hexdigest()[:24]
+    key = f"portal:month:{project.pk}:{period_start:%Y-%m}:{current}:{named}:{stamp}"
     return cache.get_or_set(key, lambda: _project_month_costs(project, period_start, until, named), 600)
 
 

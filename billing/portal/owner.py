@@ -12,6 +12,7 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from billing.forecasting.selectors import budget_alerts_visible_to, forecast_latest
 from billing.models import StatementLine
 from billing.portal import charts
 from billing.portal.access import visible_project
@@ -56,6 +57,8 @@ def project_dashboard(request, pk: int):
     )[:12]
     context = {
         "project": project,
+        "forecast": _month_forecast(project, month.period_start) if month.period_start == _month_start(now) else None,
+        "alerts": budget_alerts_visible_to(request.user).filter(budget__project=project)[:5],
         "month": month,
         "is_current": month.period_start == _month_start(now),
         "month_choices": [_month_start(now), *reversed([m for m, _, _ in past])],
@@ -69,6 +72,11 @@ def project_dashboard(request, pk: int):
         "chart_months": charts.months_chart(past, cur),
     }
     return render(request, "portal/project_dashboard.html", context)
+
+
+def _month_forecast(project, period_start: dt.date):
+    """The latest nightly forecast of this month's end (billing.forecasting), with its interval."""
+    return next((f for f in forecast_latest(target=project) if f.period_start == period_start), None)
 
 
 def _viewed_month(value: str | None) -> dt.date | None:

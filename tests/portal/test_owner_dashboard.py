@@ -86,3 +86,20 @@ def test_it_shows_new_usage_as_soon_as_a_collection_window_commits(client, owner
     assert "€38.30" in client.get(f"/projects/{alpha.pk}/").content.decode()
     CollectionMark.objects.update_or_create(source="sample", defaults={"last_success_at": timezone.now()})
     assert "€38.42" in client.get(f"/projects/{alpha.pk}/").content.decode()
+
+
+def test_it_shows_the_forecast_month_end_and_budget_alerts(client, owner, portal_data, alpha):
+    from billing.forecasting.budgets import budget_create
+    from billing.forecasting.services import forecast_make
+    from billing.models_forecast import Forecast
+
+    budget_create(target=alpha, amount="50", thresholds=[50, 100])
+    forecast_make(target=alpha, today=NOW.date())
+    from billing.forecasting.budgets import budgets_check
+
+    budgets_check(today=NOW.date())
+    forecast = Forecast.objects.get(project=alpha, kind="month", period_start=NOVEMBER)
+    client.force_login(owner)
+    page = client.get(f"/projects/{alpha.pk}/").content.decode()
+    assert f"€{forecast.point.quantize(Decimal('0.01')):,}" in page and "80% interval" in page
+    assert "Budget alerts" in page and "50% of the EUR 50.00 budget" in page
