@@ -10,6 +10,7 @@ from rating.collectors.base import UsageSource
 
 def usage_source_configured() -> UsageSource:
     if settings.TALLY_USAGE_SOURCE == "gnocchi":
+        from rating.collection import meter_specs_enabled
         from rating.collectors.gnocchi import GnocchiSource
 
         return GnocchiSource(
@@ -17,7 +18,12 @@ def usage_source_configured() -> UsageSource:
             user=settings.GNOCCHI_USER,
             auth=settings.GNOCCHI_AUTH,
             timeout=settings.GNOCCHI_TIMEOUT,
+            meters=meter_specs_enabled(),
         )
+    if settings.TALLY_USAGE_SOURCE == "openstack":
+        from rating.collectors.openstack import OpenStackSource
+
+        return OpenStackSource(cloud=settings.OS_CLOUD or None)
     from rating.collectors.sample import SampleCloud
 
     return SampleCloud(now=timezone.now())
