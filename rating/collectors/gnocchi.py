@@ -245,16 +245,16 @@ class GnocchiSource:
                     use_history=use_history,
                 )
                 return _parse_groups(answer)
-            except gexc.ResourceTypeNotFound:
-                self._reject("unknown resource type", f"{meter.resource_type} (for {meter.gnocchi_metric})")
-                return []
             except gexc.MetricNotFound:
                 return []  # nothing of this kind measured in the window
             except Exception as exc:
+                if _unknown_resource_type(exc):
+                    self._reject("unknown resource type", f"{meter.resource_type} (for {meter.gnocchi_metric})")
+                    return []
                 error = self._describe(exc)
                 if error is None:
                     raise
-                if attempt == self.retries:
+                if attempt == self.retries or not _transient(exc):
                     raise SourceUnavailable(error) from None
                 delay = self.backoff * 2**attempt * (1 + random.random())
                 log.warning("%s; retry %d/%d in %.1f s", error, attempt + 1, self.retries, delay)
@@ -279,6 +279,21 @@ class GnocchiSource:
 
 class MalformedAnswer(ValueError):
     pass
+
+
+def _unknown_resource_type(exc: Exception) -> bool:
+    # Gnocchi 4.7 answers an aggregates call on a missing type with HTTP 400, not 404.
+    return isinstance(exc, gexc.ResourceTypeNotFound) or (
+        isinstance(exc, gexc.ClientException) and "Resource type does not exist" in str(exc)
+    )
+
+
+def _transient(exc: Exception) -> bool:
+    """Worth retrying: timeouts, refusals, 5xx, 429 and malformed answers; not a 4xx, which would answer the same."""
+    code = getattr(exc, "code", None)
+    if isinstance(exc, gexc.ClientException) and isinstance(code, int):
+        return code >= 500 or code in (408, 429)
+    return True
 
 
 def _parse_groups(answer) -> list[tuple[dict, list]]:
