@@ -20,7 +20,15 @@ from django.utils import timezone
 
 from rating.collectors.base import UNITS, Rejected, UsageInterval, UsageSource
 from rating.collectors.meters import MeterSpec
-from rating.models import CollectionMark, CollectionWindow, MeterDefinition, UsageRecord
+from rating.models import (
+    CloudFlavor,
+    CloudImage,
+    CloudVolumeType,
+    CollectionMark,
+    CollectionWindow,
+    MeterDefinition,
+    UsageRecord,
+)
 from tenants.models import Domain
 from tenants.services import domain_upsert, project_upsert, projects_ensure
 
@@ -192,3 +200,50 @@ def meter_specs_enabled() -> list[MeterSpec]:
             )
         )
     return specs
+
+
+def catalog_sync(*, source) -> dict[str, int]:
+    """Nova flavors (with extra specs), Glance images (size, os_distro, properties) and Cinder
+    volume types as the cloud lists them now; what it no longer lists is marked deleted."""
+    flavors, images, types = source.flavors(), source.images(), source.volume_types()
+    with transaction.atomic():
+        for f in flavors:
+            CloudFlavor.objects.update_or_create(
+                flavor_id=f.id,
+                defaults={
+                    "name": f.name,
+                    "vcpus": f.vcpus,
+                    "ram_mb": f.ram_mb,
+                    "disk_gb": f.disk_gb,
+                    "ephemeral_gb": f.ephemeral_gb,
+                    "is_public": f.is_public,
+                    "extra_specs": dict(f.extra_specs),
+                    "deleted": False,
+                },
+            )
+        for i in images:
+            props = {k: v for k, v in (getattr(i, "properties", None) or {}).items() if _jsonable(v)}
+            CloudImage.objects.update_or_create(
+                image_id=i.id,
+                defaults={
+                    "name": i.name or "",
+                    "owner": i.owner or "",
+                    "visibility": i.visibility or "",
+                    "size_bytes": i.size,
+                    "os_distro": i.os_distro or "",
+                    "properties": props,
+                    "deleted": False,
+                },
+            )
+        for t in types:
+            CloudVolumeType.objects.update_or_create(
+                type_id=t.id, defaults={"name": t.name, "extra_specs": dict(t.extra_specs or {}), "deleted": False}
+            )
+        CloudFlavor.objects.exclude(flavor_id__in=[f.id for f in flavors]).update(deleted=True)
+        CloudImage.objects.exclude(image_id__in=[i.id for i in images]).update(deleted=True)
+        CloudVolumeType.objects.exclude(type_id__in=[t.id for t in types]).update(deleted=True)
+    return {"flavors": len(flavors), "images": len(images), "volume_types": len(types)}
+
+
+def _jsonable(value) -> bool:
+    return isinstance(value, str | int | float | bool | list | dict) or value is None
