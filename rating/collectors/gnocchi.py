@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import json
 import logging
 import math
 import random
@@ -30,16 +31,18 @@ from rating.pricing import seconds_to_hours
 log = logging.getLogger(__name__)
 
 LIFESPAN_GROUPBY = ["id", "project_id", "started_at", "ended_at", "revision_start", "revision_end"]
-# Samples are only used to find which resources lived in a window and their size;
-# a margin of two polling intervals catches a resource whose nearest sample falls outside it.
-MARGIN = dt.timedelta(seconds=600)
+# Samples are only used to find which resources lived in a window and their size; the
+# margin catches a resource whose nearest sample falls outside it (the flavor gauges come
+# from hourly compute.instance.exists notifications).
+MARGIN = dt.timedelta(seconds=3900)
 DAY = 86400
-# Only the groups matter, so resample to few points per resource; a gauge's value is read
-# from hourly points, so that only the hour holding a revision boundary is ambiguous.
+# Only the groups and a gauge's value matter, so resample to a point a day per resource:
+# Gnocchi's cost and the payload grow with the points returned.
 LIFESPAN_OP = "(aggregate max (resample max 86400 (metric {metric} {agg})))"
-SIZE_OP = "(aggregate max (resample max 3600 (metric {metric} {agg})))"
-# Hourly sums keep the payload small and still show a counter reset (a negative hour).
-SUM_OP = "(aggregate sum (resample sum 3600 (metric {metric} {agg})))"
+# Daily sums; a counter reset shows as a negative day, rejected and counted.
+SUM_OP = "(aggregate sum (resample sum 86400 (metric {metric} {agg})))"
+# The raw series of the few resources resized inside a window.
+RAW_OP = "(aggregate max (metric {metric} {agg}))"
 GRANULARITY = 300
 RETRYABLE = (gexc.ConnectionFailure, gexc.ConnectionTimeout)
 
@@ -79,12 +82,17 @@ class GnocchiSource:
         self._client = _make_client(endpoint=endpoint, user=user, auth=auth, timeout=timeout)
         self.requests = 0
         self.rejected: list[Rejected] = []
+        # Meters read through the same query (instance hours and vCPU-hours both from vcpus)
+        # share one call per window.
+        self._answers: dict[str, list] = {}
+        # Gauge values by flavor seen in earlier windows, for a revision too short to show its own.
+        self._seen: dict[tuple[str, str], collections.Counter] = {}
 
     def projects(self) -> list[ProjectInfo]:
         return []  # names come from Keystone; Gnocchi only knows ids
 
     def collect(self, start: dt.datetime, end: dt.datetime) -> Iterator[UsageInterval]:
-        self.rejected = []
+        self.rejected, self._answers = [], {}
         for meter in self.meters:
             if meter.method in (LIFESPAN, LIFESPAN_SIZE):
                 yield from self._lifespans(meter, start, end)
@@ -96,9 +104,7 @@ class GnocchiSource:
         qstart, qend = start - MARGIN, end + MARGIN
         groups = self._fetch(
             meter,
-            (SIZE_OP if meter.method == LIFESPAN_SIZE else LIFESPAN_OP).format(
-                metric=meter.gnocchi_metric, agg=meter.aggregation
-            ),
+            LIFESPAN_OP.format(metric=meter.gnocchi_metric, agg=meter.aggregation),
             groupby=LIFESPAN_GROUPBY + list(meter.attributes),
             start=qstart,
             end=qend,
@@ -106,7 +112,7 @@ class GnocchiSource:
             use_history=True,
         )
         groups = [(g, p) for g, p in groups if self._has_project(meter, g)]
-        sizes = self._sizes(groups, qstart, qend) if meter.method == LIFESPAN_SIZE else {}
+        sizes = self._sizes(meter, groups, qstart, qend) if meter.method == LIFESPAN_SIZE else {}
         for i, (group, _) in enumerate(groups):
             yield from self._revision(meter, group, sizes.get(i), start, end)
 
@@ -136,51 +142,78 @@ class GnocchiSource:
         key = str(group.get(meter.price_key) or "") if meter.price_key else ""
         yield UsageInterval(group["project_id"], group["id"], meter.metric, key, part[0], part[1], quantity, attrs)
 
-    def _sizes(self, groups: list[tuple[dict, list]], qstart: dt.datetime, qend: dt.datetime) -> dict:
+    def _sizes(self, meter: MeterSpec, groups: list[tuple[dict, list]], qstart, qend) -> dict[int, Decimal]:
         """The gauge's value in each revision (by position in `groups`).
 
         With use_history Gnocchi multiplies every point by the share of its bucket the
-        revision covers; dividing by that share gives the measured value back. But the
-        5-minute bucket holding a revision boundary also holds the other revision's
-        sample (a resize's new flavor lands in the old revision's last bucket), so days
-        holding a boundary are not trusted. A revision with no other hour takes the
-        value its flavor (or, without one, its resource) shows elsewhere in the cloud, or
-        else what its boundary hour shows that its neighbouring revisions do not.
+        revision covers; dividing by that share gives the measured value back. That is
+        exact for a resource with one revision in the window. Where a revision boundary
+        (a resize) falls inside the window, the 5-minute bucket holding it also holds the
+        other revision's sample, so those resources' raw series are read once more,
+        without history, and each revision takes the buckets wholly inside it.
         """
         first: dict[str, str] = {}
         for group, _ in sorted(groups, key=lambda g: str(g[0].get("revision_start"))):
             first.setdefault(str(group.get("id")), str(group.get("revision_start")))
-        clean: dict[int, list[Decimal]] = {}
-        dirty: dict[int, list[Decimal]] = {}
-        by_kind: dict[str, list[Decimal]] = collections.defaultdict(list)
+        sizes: dict[int, Decimal] = {}
+        resized: dict[int, dict] = {}
         for i, (group, points) in enumerate(groups):
             is_first = first.get(str(group.get("id"))) == str(group.get("revision_start"))
-            boundaries = _inner_boundaries(group, qstart, qend, is_first)
+            if _inner_boundaries(group, qstart, qend, is_first):
+                resized[i] = group
+                continue
+            values = []
             for when, granularity, value in points:
-                day = _ts(when)
-                share = _coverage(group, day, float(granularity), (qstart, qend, is_first))
-                if share <= 0 or day is None:
-                    continue
-                measured = Decimal(repr(round(value / share, 6)))
-                span_end = day + dt.timedelta(seconds=float(granularity))
-                if any(day <= b < span_end for b in boundaries):
-                    dirty.setdefault(i, []).append(measured)
-                else:
-                    clean.setdefault(i, []).append(measured)
-                    by_kind[_kind(group)].append(measured)
-        by_resource: dict[str, set[Decimal]] = collections.defaultdict(set)
-        for i, values in clean.items():
-            by_resource[str(groups[i][0].get("id"))].update(values)
-        sizes = {}
-        for i, (group, _) in enumerate(groups):
-            values = clean.get(i) or by_kind.get(_kind(group))
-            if not values and dirty.get(i):
-                neighbours = by_resource[str(group.get("id"))]
-                values = [v for v in dirty[i] if v not in neighbours]
+                share = _coverage(group, _ts(when), float(granularity), (qstart, qend, is_first))
+                if share > 0:
+                    values.append(_decimal(value / share))
             if values:
-                size = collections.Counter(values).most_common(1)[0][0] if i not in clean else max(values)
-                sizes[i] = size.normalize() if size == size.to_integral_value() else size
+                sizes[i] = max(values)
+                self._seen.setdefault((meter.gnocchi_metric, _kind(group)), collections.Counter())[sizes[i]] += 1
+        if resized:
+            sizes |= self._resized_sizes(meter, resized, sizes, groups, qstart, qend)
         return sizes
+
+    def _resized_sizes(self, meter, resized: dict[int, dict], known: dict, groups, qstart, qend) -> dict:
+        ids = sorted({str(g["id"]) for g in resized.values()})
+        series = self._fetch(
+            meter,
+            RAW_OP.format(metric=meter.gnocchi_metric, agg=meter.aggregation),
+            groupby=["id"],
+            start=qstart,
+            end=qend,
+            search={"in": {"id": ids}},
+            use_history=False,
+        )
+        raw = {str(g.get("id")): points for g, points in series}
+        by_kind: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+        for i, size in known.items():
+            by_kind[_kind(groups[i][0])][size] += 1
+        sizes = {}
+        for i, group in resized.items():
+            lo = _ts(group.get("revision_start")) or qstart
+            hi = _ts(group.get("revision_end")) or qend
+            inside = collections.Counter(
+                _decimal(value)
+                for when, granularity, value in raw.get(str(group["id"]), [])
+                if lo <= _ts(when) and _ts(when) + dt.timedelta(seconds=float(granularity)) <= hi
+            )
+            # No sample wholly inside the revision (a resize minutes from the window's edge): the
+            # value its flavor shows on the cloud's other instances (now or in earlier windows), else
+            # the bucket where the revision began, which holds the resize's own sample.
+            votes = inside or by_kind.get(_kind(group)) or self._seen.get((meter.gnocchi_metric, _kind(group)))
+            if votes:
+                sizes[i] = votes.most_common(1)[0][0]
+            elif (begun := self._bucket_at(raw.get(str(group["id"]), []), lo)) is not None and lo > qstart:
+                sizes[i] = begun
+        return sizes
+
+    @staticmethod
+    def _bucket_at(points: list, when: dt.datetime) -> Decimal | None:
+        for start, granularity, value in points:
+            if _ts(start) <= when < _ts(start) + dt.timedelta(seconds=float(granularity)):
+                return _decimal(value)
+        return None
 
     # -- sums: counters and samples, without history ----------------------------------
     def _sums(self, meter: MeterSpec, start: dt.datetime, end: dt.datetime) -> Iterator[UsageInterval]:
@@ -231,6 +264,12 @@ class GnocchiSource:
 
     def _fetch(self, meter: MeterSpec, operation: str, *, groupby, start, end, search, use_history):
         """One aggregates call for the whole cloud, retried with backoff and jitter on transient faults."""
+        key = json.dumps([operation, meter.resource_type, groupby, str(start), str(end), search, use_history])
+        if key not in self._answers:
+            self._answers[key] = self._call(meter, operation, groupby, start, end, search, use_history)
+        return self._answers[key]
+
+    def _call(self, meter: MeterSpec, operation: str, groupby, start, end, search, use_history):
         for attempt in range(self.retries + 1):
             self.requests += 1
             try:
@@ -314,6 +353,11 @@ def _alive_between(start: dt.datetime, end: dt.datetime) -> dict:
             {"or": [{"=": {"ended_at": None}}, {">=": {"ended_at": start.isoformat()}}]},
         ]
     }
+
+
+def _decimal(value: float) -> Decimal:
+    d = Decimal(repr(round(value, 6)))
+    return d.quantize(Decimal(1)) if d == d.to_integral_value() else d.normalize()
 
 
 def _kind(group: dict) -> str:

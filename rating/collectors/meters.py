@@ -63,8 +63,9 @@ class MeterSpec:
 
 _INSTANCE_ATTRS = ("flavor_name", "flavor_id", "image_ref", "launched_at")
 DEFAULT_METERS: tuple[MeterSpec, ...] = (
-    # Ceilometer has no "instance" meter any more: cpu proves existence (CloudKitty's default).
-    MeterSpec(INSTANCE, "instance", "cpu", LIFESPAN, "mean", Decimal(1), _INSTANCE_ATTRS, "flavor_name"),
+    # Ceilometer has no "instance" meter any more: vcpus proves existence (cpu would do too, as in
+    # CloudKitty, but vcpus lets instance hours and vCPU-hours share one aggregates call).
+    MeterSpec(INSTANCE, "instance", "vcpus", LIFESPAN, "mean", Decimal(1), _INSTANCE_ATTRS, "flavor_name"),
     MeterSpec(VCPU, "instance", "vcpus", LIFESPAN_SIZE, attributes=_INSTANCE_ATTRS),
     MeterSpec(MEMORY, "instance", "memory", LIFESPAN_SIZE, factor=MB_TO_GIB, attributes=_INSTANCE_ATTRS),
     MeterSpec(ROOT_DISK, "instance", "disk.root.size", LIFESPAN_SIZE, attributes=_INSTANCE_ATTRS),
