@@ -14,4 +14,5 @@ app.autodiscover_tasks()
 # Every periodic schedule lives here.
 app.conf.beat_schedule = {
     "collect-usage-hourly": {"task": "rating.tasks.collect_usage", "schedule": crontab(minute=15)},
+    "sync-openstack-hourly": {"task": "rating.tasks.sync_openstack", "schedule": crontab(minute=5)},
 }
