@@ -46,7 +46,8 @@ def demo_run(*, now: dt.datetime, password: str | None = None) -> DemoResult:
             currency="EUR",
             effective_from=cloud.start.date(),
             prices=DEMO_PRICES,
-            note="Demo prices",
+            note="Demo prices for the sample cloud's past months",
+            backdate=True,
         )
     usage_collect_range(source=cloud, start=cloud.start, end=cloud.end, window=dt.timedelta(days=1))
     months = _months(cloud.start.date(), cloud.end.date())

@@ -23,7 +23,7 @@ OCTOBER = dt.date(2026, 10, 1)
 def rated_october():
     cloud = SampleCloud(now=NOW)
     projects_sync_from_source(source=cloud)
-    rate_card_publish(name="Standard", currency="EUR", effective_from=cloud.start.date(), prices=PRICES)
+    rate_card_publish(name="Standard", currency="EUR", effective_from=cloud.start.date(), prices=PRICES, backdate=True)
     usage_collect_range(source=cloud, start=cloud.start, end=cloud.end, window=dt.timedelta(days=1))
     usage_rate_period(period_start=OCTOBER)
     return cloud

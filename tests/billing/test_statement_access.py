@@ -19,7 +19,7 @@ OCTOBER = dt.date(2026, 10, 1)
 
 @pytest.fixture
 def statements(alpha, beta):
-    rate_card_publish(name="Standard", currency="EUR", effective_from=OCTOBER, prices=PRICES)
+    rate_card_publish(name="Standard", currency="EUR", effective_from=OCTOBER, prices=PRICES, backdate=True)
     start = dt.datetime(2026, 10, 3, tzinfo=dt.UTC)
     for project, hours in [(alpha, "100"), (beta, "7")]:
         UsageRecord.objects.create(

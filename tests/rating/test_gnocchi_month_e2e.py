@@ -73,7 +73,7 @@ def test_it_bills_a_seeded_cloud_exactly_as_its_ground_truth(tmp_path):
         max_images_per_project=0,
     )
     ours = set(truth["projects"]) - {p for p, v in truth["projects"].items() if v["name"] == "admin"}
-    rate_card_publish(name="Test", currency="EUR", effective_from=start.date(), prices=PRICES)
+    rate_card_publish(name="Test", currency="EUR", effective_from=start.date(), prices=PRICES, backdate=True)
 
     # The metrics this test's rate card prices (every meter: tests/rating/test_collect_gnocchi_truth.py).
     meters = [m for m in DEFAULT_METERS if m.metric in {"instance", "volume", "floating_ip"}]

@@ -25,5 +25,5 @@ def load_defaults(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("rating", "0002_collection_windows_meters_catalog")]
+    dependencies = [("rating", "0004_collection_windows_meters_catalog")]
     operations = [migrations.RunPython(load_defaults, migrations.RunPython.noop)]
