@@ -176,6 +176,7 @@ class GnocchiSource:
 
     def _resized_sizes(self, meter, resized: dict[int, dict], known: dict, groups, qstart, qend) -> dict:
         ids = sorted({str(g["id"]) for g in resized.values()})
+        log.debug("gnocchi: %s of %d resources with two revisions in the window, read raw", meter.metric, len(ids))
         series = self._fetch(
             meter,
             RAW_OP.format(metric=meter.gnocchi_metric, agg=meter.aggregation),

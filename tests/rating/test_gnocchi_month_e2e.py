@@ -79,7 +79,9 @@ def test_it_bills_a_seeded_cloud_exactly_as_its_ground_truth(tmp_path):
     meters = [m for m in DEFAULT_METERS if m.metric in {"instance", "volume", "floating_ip"}]
     source = GnocchiSource(endpoint=gnocchi_endpoint(), meters=meters)
     usage_collect_range(source=source, start=start, end=end, window=dt.timedelta(days=7))
-    assert source.requests == 4 * 3  # one aggregates call per meter and window, whatever the cloud's size
+    # one aggregates call per meter and window, whatever the cloud's size (and one more for a volume
+    # meter in a window where a volume has two revisions: its raw series)
+    assert 4 * 3 <= source.requests <= 4 * 4
     usage_rate_period(period_start=start.date())
     report = month_close(period_start=start.date())
     assert not report.refused
