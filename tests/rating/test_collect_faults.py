@@ -23,6 +23,7 @@ HOUR = dt.timedelta(hours=1)
 
 def _source(**kwargs) -> tuple[GnocchiSource, list[float]]:
     sleeps: list[float] = []
+    kwargs.setdefault("concurrency", 1)  # one query at a time, so the calls can be counted
     source = GnocchiSource(endpoint=gnocchi_endpoint(), retries=3, backoff=0.5, sleep=sleeps.append, **kwargs)
     return source, sleeps
 
@@ -101,3 +102,22 @@ def test_it_counts_an_unknown_resource_type_against_the_real_gnocchi():
     window = CollectionWindow.objects.get(source="gnocchi")
     assert window.rejected_by_reason == {"unknown resource type": 1}
     assert CollectionMark.objects.get(source="gnocchi").collected_until == START + HOUR
+
+
+def test_it_fails_the_window_whole_when_one_of_its_concurrent_queries_fails():
+    source, _ = _source(concurrency=3)
+    CollectionMark.objects.create(source="gnocchi", collected_until=START)
+    real = source._client.aggregates.fetch
+
+    def egress_down(operation, **kwargs):
+        if "network.outgoing.bytes" in operation:
+            raise gexc.ClientException(500, "Internal Server Error")
+        return real(operation, **kwargs)
+
+    with (
+        mock.patch.object(source._client.aggregates, "fetch", side_effect=egress_down),
+        pytest.raises(SourceUnavailable, match="HTTP 500"),
+    ):
+        usage_collect_range(source=source, start=START, end=START + HOUR, window=HOUR)
+    assert CollectionMark.objects.get(source="gnocchi").collected_until == START
+    assert not UsageRecord.objects.exists()
