@@ -8,7 +8,7 @@ and peak memory. The requests should stay flat as the cloud grows: one aggregate
 call per meter and window.
 
     .venv/bin/python bench/collect.py            # 100 and 400 projects of 5 instances
-    .venv/bin/python bench/collect.py --quick    # 4 and 12 projects, one week: under a minute
+    .venv/bin/python bench/collect.py --quick    # 2 and 6 projects, three days: under a minute
 
 The last line of output is one JSON object with the figures.
 """
@@ -85,14 +85,14 @@ def collect(endpoint: str, start: str, days: int, window_hours: int, queue) -> N
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes, one week: under a minute")
+    parser.add_argument("--quick", action="store_true", help="small sizes, three days: under a minute")
     parser.add_argument("--sizes", help="comma-separated project counts (5 instances each)")
     parser.add_argument("--days", type=int)
     parser.add_argument("--window-hours", type=int, help="default: the whole period in one window")
     parser.add_argument("--endpoint", default=os.environ.get("TALLY_TEST_GNOCCHI_ENDPOINT", "http://127.0.0.1:8041"))
     args = parser.parse_args()
-    sizes = [int(s) for s in (args.sizes or ("4,12" if args.quick else "100,400")).split(",")]
-    days = args.days or (7 if args.quick else 30)
+    sizes = [int(s) for s in (args.sizes or ("2,6" if args.quick else "100,400")).split(",")]
+    days = args.days or (3 if args.quick else 30)
     args.window_hours = args.window_hours or days * 24
     interval = 300 if args.quick else 900  # sparser polling only shortens seeding; collection reads lifespans
     rng = random.Random()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import itertools
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -63,7 +64,18 @@ def usage_reconcile(
                 report[server["project_id"]].ours[source][figure] += server[figure]
         for sid in sorted(set(servers) | {k for k, v in nova_servers.items() if v["tenant_id"] in report}):
             _explain_server(report, source, sid, servers.get(sid), nova_servers.get(sid))
+    for project in report.values():
+        _compare_sources(project, sources)
     return sorted(report.values(), key=lambda r: r.name)
+
+
+def _compare_sources(project: ProjectReconciliation, sources: list[str]) -> None:
+    """Where two sources cover the same project, their figures must agree too."""
+    for a, b in itertools.pairwise(sources):
+        for figure in FIGURES:
+            gap = project.ours[a][figure] - project.ours[b][figure]
+            if abs(gap) > TOLERANCE:
+                project.gaps.append(f"{a} and {b} differ by {gap:+.3f} in {figure.replace('_', ' ')}")
 
 
 def _nova_servers(rows: list[dict], start: dt.datetime, end: dt.datetime) -> dict[str, dict]:

@@ -137,3 +137,21 @@ def test_it_flags_a_server_a_source_missed_as_a_gap(peer):
     globex = next(r for r in report if r.name == "globex-ml")
     assert not globex.reconciled
     assert globex.gaps == ["openstack: Nova reports ml-1 (720.000 h) but openstack has no usage for it"]
+
+
+def test_it_flags_where_two_sources_disagree(peer):
+    conn, _, start, end = peer
+    source = OpenStackSource(conn=conn)
+    usage_collect_range(source=source, start=start, end=end, window=end - start)
+    # A second source that saw the same cloud but missed ml-2's short life (as a collector that fell behind would).
+    copies = [r for r in UsageRecord.objects.filter(source="openstack") if r.attributes.get("server") != "ml-2"]
+    for r in copies:
+        r.pk, r.source = None, "gnocchi"
+    UsageRecord.objects.bulk_create(copies)
+    report = usage_reconcile(
+        start=start, end=end, nova_rows=source.tenant_usage(start, end), sources=["openstack", "gnocchi"]
+    )
+    globex = next(r for r in report if r.name == "globex-ml")
+    assert "openstack and gnocchi differ by +10.500 in hours" in globex.gaps
+    assert "gnocchi: Nova reports ml-2 (10.500 h) but gnocchi has no usage for it" in globex.gaps
+    assert all(r.reconciled for r in report if r.name in ("acme-data",))
