@@ -10,13 +10,14 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from billing.services import tax_rate_add
 from billing.tasks import close_month
 from rating.collectors.base import FLOATING_IP, INSTANCE, VOLUME
 from rating.collectors.sample import SampleCloud
 from rating.models import RateCard
 from rating.services import projects_sync_from_source, rate_card_publish, usage_collect_range
 from rating.tasks import rate_month
-from tenants.models import Project
+from tenants.models import BillingAccount, Project
 from tenants.services import membership_grant, user_make_finance, user_make_rate_admin
 
 DEMO_PRICES = {
@@ -28,6 +29,26 @@ DEMO_PRICES = {
     (VOLUME, "ssd"): Decimal("0.00014"),
     (FLOATING_IP, ""): Decimal("0.0050"),
 }
+
+
+DEMO_OVERRIDE = "Demo: the current month is issued before it ends"
+
+
+def _billing_details(*, since: dt.date) -> None:
+    """A third of the accounts are charged back, with a contact (who is e-mailed), an address and VAT."""
+    for i, account in enumerate(BillingAccount.objects.order_by("name")):
+        if i % 3 or account.mode == BillingAccount.Mode.CHARGEBACK:
+            continue
+        slug = account.name.split()[0].lower()
+        account.mode = BillingAccount.Mode.CHARGEBACK
+        account.contact_name, account.contact_email = f"{slug.title()} budget holder", f"billing@{slug}.example"
+        account.address, account.po_reference = (
+            f"{slug.title()} department\n1 Campus Road\n3000 Leuven",
+            f"PO-{1000 + i}",
+        )
+        account.save()
+        if not account.tax_rates.exists():
+            tax_rate_add(account=account, name="VAT", rate=Decimal("0.21"), valid_from=since)
 
 
 @dataclass
@@ -50,11 +71,14 @@ def demo_run(*, now: dt.datetime, password: str | None = None) -> DemoResult:
             backdate=True,
         )
     usage_collect_range(source=cloud, start=cloud.start, end=cloud.end, window=dt.timedelta(days=1))
+    _billing_details(since=cloud.start.date())
     months = _months(cloud.start.date(), cloud.end.date())
     statements = 0
     for month in months:
         rate_month.delay(month.isoformat())
-        statements += len(close_month.delay(month.isoformat()).get()["issued"])
+        # The current month is not over, so its usage is incomplete: the demo issues it anyway,
+        # with the override recorded on the statements, so every month has something to show.
+        statements += len(close_month.delay(month.isoformat(), override_reason=DEMO_OVERRIDE).get()["issued"])
     return DemoResult(months, statements, _demo_users(password))
 
 

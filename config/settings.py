@@ -181,6 +181,16 @@ TALLY_DEFAULT_MODE = env_str("TALLY_DEFAULT_MODE", "showback")
 if TALLY_DEFAULT_MODE not in {"showback", "chargeback"}:
     raise ImproperlyConfigured(f"TALLY_DEFAULT_MODE={TALLY_DEFAULT_MODE!r} must be showback or chargeback.")
 TALLY_PROVIDER_NAME = env_str("TALLY_PROVIDER_NAME", "Tally Cloud Services")
+TALLY_PROVIDER_ADDRESS = env_str("TALLY_PROVIDER_ADDRESS", "1 Cloud Street, 1000 Brussels, Belgium")
+# A logo on statements: a path (relative to the repository) or a URL; SVG or PNG.
+TALLY_PROVIDER_LOGO = env_str("TALLY_PROVIDER_LOGO", "static/billing/logo.svg")
+# Billing months are calendar months in this time zone; the close waits this long for late usage.
+TALLY_BILLING_TIME_ZONE = env_str("TALLY_BILLING_TIME_ZONE", TIME_ZONE)
+TALLY_CLOSE_GRACE_HOURS = env_int("TALLY_CLOSE_GRACE_HOURS", 48)
+TALLY_PAYMENT_TERMS_DAYS = env_int("TALLY_PAYMENT_TERMS_DAYS", 30)
+TALLY_INVOICE_SERIES = env_str("TALLY_INVOICE_SERIES", "INV")
+TALLY_SHOWBACK_SERIES = env_str("TALLY_SHOWBACK_SERIES", "STM")
+TALLY_CREDIT_NOTE_SERIES = env_str("TALLY_CREDIT_NOTE_SERIES", "CN")
 
 LOGGING = {
     "version": 1,

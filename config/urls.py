@@ -10,5 +10,6 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("statements/", include("billing.urls")),
+    path("api/rating/", include("rating.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -152,7 +152,8 @@ def _aggregate_sql(vendor, start, end, segments, attributes, exclude) -> tuple[s
     def secs(a: str, b: str) -> str:
         if pg:
             return f"EXTRACT(EPOCH FROM ({a} - {b}))"
-        return f"((julianday({a}) - julianday({b})) * 86400.0)"
+        # Whole seconds (SQLite's julianday() is a float and drifts by microseconds).
+        return f"(CAST(strftime('%%s', {a}) AS REAL) - CAST(strftime('%%s', {b}) AS REAL))"
 
     least, greatest = ("LEAST", "GREATEST") if pg else ("MIN", "MAX")
     end_col = 'u."end"'

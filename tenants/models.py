@@ -28,9 +28,38 @@ class BillingAccount(models.Model):
     currency = models.CharField(max_length=3, default="EUR")
     mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.SHOWBACK)
     contact_email = models.EmailField(blank=True)
+    # Billing details printed on statements (and copied onto them when issued).
+    contact_name = models.CharField(max_length=255, blank=True)
+    address = models.TextField(blank=True)
+    po_reference = models.CharField("purchase-order reference", max_length=64, blank=True)
 
     def __str__(self) -> str:
         return self.name
+
+
+class TaxRate(models.Model):
+    """A tax an account's statements carry while the period's tax point falls inside its dates."""
+
+    account = models.ForeignKey(BillingAccount, on_delete=models.PROTECT, related_name="tax_rates")
+    name = models.CharField(max_length=64)
+    # A fraction: 0.2100 is 21 %.
+    rate = models.DecimalField(max_digits=7, decimal_places=4)
+    valid_from = models.DateField()
+    valid_to = models.DateField(
+        null=True, blank=True, help_text="last day the rate applies; empty: until further notice"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(rate__gte=0, rate__lt=1), name="tax_rate_is_a_fraction"),
+            models.CheckConstraint(
+                condition=models.Q(valid_to__isnull=True) | models.Q(valid_to__gte=models.F("valid_from")),
+                name="tax_rate_dates_in_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {(self.rate * 100).normalize():f} %"
 
 
 class Project(models.Model):

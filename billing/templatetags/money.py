@@ -4,6 +4,8 @@ from decimal import Decimal
 
 from django import template
 
+from rating.pricing import minor_unit_exponent
+
 register = template.Library()
 
 
@@ -15,3 +17,11 @@ def unit_price(value: Decimal | None) -> str:
     text = f"{Decimal(value).quantize(Decimal('0.000001')):f}".rstrip("0")
     whole, _, frac = text.partition(".")
     return f"{whole}.{frac.ljust(2, '0')}"
+
+
+@register.filter
+def money(value: Decimal | None, currency: str = "EUR") -> str:
+    """An amount already rounded by round_money, shown to its currency's minor unit, with separators."""
+    if value is None:
+        return "—"
+    return f"{Decimal(value).quantize(minor_unit_exponent(currency)):,f}"

@@ -157,29 +157,42 @@ def _items(aggregates: list[Aggregate], runs: dict[int, list[_Run]]) -> dict[tup
         item = items.setdefault(k, _Item(run, agg.project, agg.metric, key, unit or agg.unit, rule))
         item.quantity += agg.quantity
 
+    composed: set[tuple[int, int, str]] = set()  # (project, run, flavor) priced from its components
     for agg in aggregates:
         if agg.quantity == 0:
             continue
         run_index = _run_of(runs[agg.project], agg.segment)
         prices = runs[agg.project][run_index].prices
         attrs = dict(agg.attrs)
+        if agg.metric in COMPONENTS:
+            # A component is billed only for a flavor without a price and only by a rate for it; the
+            # instance hours report any flavor that ends up with no price at all.
+            flavor = agg.price_key or attrs.get("flavor_name") or ""
+            rule = prices.price_rule(agg.metric, agg.price_key, attrs) if prices else None
+            if rule is not None and not prices.flavor_priced(flavor):  # type: ignore[union-attr]
+                add(run_index, agg, agg.price_key, rule)
+                composed.add((agg.project, run_index, flavor))
+            continue
         if prices is None:
             add(run_index, agg, agg.price_key, None)
             continue
-        if agg.metric in COMPONENTS:
-            flavor = agg.price_key or attrs.get("flavor_name") or ""
-            rule = prices.price_rule(agg.metric, agg.price_key, attrs)
-            # Included in a flavor's price, or not priced by this card's composition.
-            if prices.flavor_priced(flavor) or (rule is None and prices.composes()):
-                continue
-            add(run_index, agg, agg.price_key, rule)
-            continue
         rule = prices.price_rule(agg.metric, agg.price_key, attrs)
-        composed = agg.metric == "instance" and rule is None and prices.composes()
-        if not composed:
+        if not (agg.metric == "instance" and rule is None and prices.composes()):
             add(run_index, agg, agg.price_key, rule)
         for surcharge in prices.surcharges(agg.metric, agg.price_key, attrs):
             add(run_index, agg, f"licence:{surcharge.label or surcharge.id}", surcharge)
+    # A flavor left to composition with no vCPU or RAM usage to price it by is unpriced, never free.
+    for agg in aggregates:
+        if agg.metric == "instance" and agg.quantity:
+            run_index = _run_of(runs[agg.project], agg.segment)
+            prices = runs[agg.project][run_index].prices
+            if (
+                prices is not None
+                and prices.price_rule("instance", agg.price_key, dict(agg.attrs)) is None
+                and prices.composes()
+                and (agg.project, run_index, agg.price_key) not in composed
+            ):
+                add(run_index, agg, agg.price_key, None)
     return items
 
 

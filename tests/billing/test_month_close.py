@@ -6,8 +6,8 @@ import pytest
 from django.db import IntegrityError, InternalError, transaction
 from django.db.models import Sum
 
+from billing.close import month_close
 from billing.models import Statement, StatementLine
-from billing.services import month_close
 from rating.collectors.sample import SampleCloud
 from rating.models import RatedUsage
 from rating.pricing import round_money

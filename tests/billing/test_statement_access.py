@@ -7,9 +7,9 @@ from decimal import Decimal
 import pytest
 from pypdf import PdfReader
 
-from billing.services import month_close
+from billing.close import month_close
 from rating.collectors.base import INSTANCE
-from rating.models import UsageRecord
+from rating.models import CollectionMark, UsageRecord
 from rating.services import rate_card_publish, usage_rate_period
 from tests.conftest import PRICES
 
@@ -34,6 +34,7 @@ def statements(alpha, beta):
             quantity=Decimal(hours),
             unit="hour",
         )
+    CollectionMark.objects.create(source="sample", collected_until=dt.datetime(2026, 11, 1, tzinfo=dt.UTC))
     usage_rate_period(period_start=OCTOBER)
     issued = {s.account_name.split(" ")[0]: s for s in month_close(period_start=OCTOBER).issued}
     return issued["alpha"], issued["beta"]

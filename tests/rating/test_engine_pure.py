@@ -218,3 +218,14 @@ def test_it_continues_up_the_tiers_after_a_mid_month_price_change():
     )
     assert [(x.version_id, x.tier, x.quantity) for x in lines] == [(1, 1, 10), (1, 2, 50), (2, 2, 40), (2, 3, 20)]
     assert lines[-1].unit_price == D("0.02")
+
+
+def test_it_never_prices_a_composed_flavor_at_zero_when_its_components_are_missing():
+    card = prices(rate("instance", "m1.small", "0.02"), rate("vcpu", "*", "0.01"))
+    lines = run(
+        [agg("instance", "c1.big", "10"), agg("vcpu", "c2.other", "40", unit="vCPU-hour")], [Segment(OCT, NOV, card)]
+    )
+    assert [(x.metric, x.price_key, x.amount) for x in lines] == [
+        ("instance", "c1.big", None),
+        ("vcpu", "c2.other", D("0.4")),
+    ]

@@ -87,3 +87,14 @@ def test_it_shows_what_a_draft_would_change_per_project_and_changes_nothing(alph
     assert list(RatedUsage.objects.values_list("pk", "amount")) == before
     draft.refresh_from_db()
     assert draft.status == "draft"
+
+
+def test_it_answers_a_quote_over_the_api_to_signed_in_users_only(client, owner):
+    rate_card_publish(name="Std", currency="EUR", effective_from=TODAY, rates=RATES)
+    url = "/api/rating/quote/?flavor=m1.small&image.os_distro=windows&volume_type=ssd&volume_gib=73&floating_ips=1"
+    assert client.get(url).status_code == 302  # to the login page
+    client.force_login(owner)
+    body = client.get(url).json()
+    assert (body["currency"], body["monthly"], body["unpriced"]) == ("EUR", "58.40", [])
+    assert client.get("/api/rating/quote/?flavor=m1.small&volume_gib=lots").status_code == 400
+    assert client.get("/api/rating/quote/").json() == {"error": "flavor is required"}

@@ -125,3 +125,15 @@ def test_it_refuses_to_publish_an_empty_version_or_an_end_before_the_start():
         rate_card_version_draft(
             card=card, effective_from=TODAY, effective_to=TODAY - dt.timedelta(days=1), prices=SMALL
         )
+
+
+def test_it_prints_the_history_with_the_command(admin):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    rate_card_publish(name="Standard", currency="EUR", effective_from=TODAY, prices=SMALL, user=admin, note="launch")
+    out = StringIO()
+    call_command("rate_card_history", "Standard", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert lines[-1] == "2026-11-21 09:00:00 ada: published Standard v1 — launch" and len(lines) == 3

@@ -1,0 +1,109 @@
+"""The close on real Celery worker processes, through Redis, into PostgreSQL; one is killed mid-close."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.db import connection, transaction
+
+from billing.close import close_start
+from billing.models import Statement, StatementEmail, StatementPdf
+from billing.selectors import close_progress
+from billing.synthetic import synthetic_close_seed
+from config.celery import app as celery_app
+from rating.models import RatedUsage
+from rating.pricing import round_money
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+REPO = Path(__file__).resolve().parent.parent.parent
+MONTH = dt.date(2026, 9, 1)
+ACCOUNTS = 30
+
+
+@pytest.fixture
+def workers():
+    broker = os.environ.get("TALLY_TEST_BROKER_URL")
+    if not broker:
+        pytest.fail("TALLY_TEST_BROKER_URL is not set: run the tests with `make test`")
+    if connection.vendor != "postgresql":
+        pytest.skip("a worker process cannot share an in-memory SQLite test database")
+    db = connection.settings_dict
+    queue = f"tally-test-{uuid.uuid4().hex[:8]}"
+    env = {
+        **os.environ,
+        "TALLY_DEBUG": "1",
+        "CELERY_BROKER_URL": broker,
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+    }
+    started: list[subprocess.Popen] = []
+
+    def start() -> subprocess.Popen:
+        args = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "-Q", queue]
+        started.append(subprocess.Popen([*args, "--loglevel", "WARNING"], cwd=REPO, env=env))
+        return started[-1]
+
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.broker_url = broker
+    yield queue, start
+    celery_app.conf.task_always_eager = True
+    for proc in started:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(20)
+
+
+def _wait(condition, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} did not happen within {seconds} s")
+        time.sleep(0.2)
+
+
+def _close(queue: str):
+    with transaction.atomic():
+        return close_start(period_start=MONTH, action="issue", queue=queue)
+
+
+def test_a_close_killed_mid_way_resumes_with_the_same_invoices_and_gapless_numbers(workers):
+    queue, start = workers
+    synthetic_close_seed(accounts=ACCOUNTS, period_start=MONTH)
+    first = start()
+    run = _close(queue)
+
+    def issued():
+        return Statement.objects.filter(status="issued")
+
+    _wait(lambda: issued().count() >= 5, 120, "five accounts issued")
+    os.kill(first.pid, signal.SIGKILL)  # mid-close: a transaction, a PDF or an e-mail is cut short
+    first.wait(10)
+    before = {s.number: (s.account_id, s.total) for s in issued()}
+    assert 5 <= len(before) < ACCOUNTS, "the worker was not killed in the middle of the close"
+    assert close_progress(run=run).finished is False
+
+    start()
+    rerun = _close(queue)
+    _wait(lambda: close_progress(run=rerun).finished, 180, "the re-run close")
+    progress = close_progress(run=rerun)
+    assert progress.done == ACCOUNTS and not progress.refused
+
+    after = {s.number: (s.account_id, s.total) for s in issued()}
+    assert {n: after[n] for n in before} == before  # what was issued before the kill is untouched
+    assert Statement.objects.count() == ACCOUNTS and len({a for a, _ in after.values()}) == ACCOUNTS
+    for series in ("INV", "STM"):
+        numbers = sorted(int(n.rsplit("-", 1)[1]) for n in after if n.startswith(series))
+        assert numbers == list(range(1, len(numbers) + 1)), f"{series} numbers have gaps: {numbers}"
+    assert StatementPdf.objects.count() == ACCOUNTS
+    _wait(lambda: StatementEmail.objects.filter(sent_at__isnull=False).count() == ACCOUNTS, 60, "every e-mail")
+    for statement in issued():
+        rated = RatedUsage.objects.filter(period_start=MONTH, project__billing_account=statement.account_id)
+        assert statement.subtotal == sum(round_money(r.amount, "EUR") for r in rated)
