@@ -74,11 +74,24 @@ class ServerLife:
     launched: dt.datetime
     ended: dt.datetime | None
     segments: list[tuple[dt.datetime, Flavor]]
+    # (since, "ACTIVE" | "SHUTOFF") from the instance actions; a stopped server may be priced apart.
+    states: list[tuple[dt.datetime, str]] = field(default_factory=list)
 
-    def pieces(self) -> Iterator[tuple[dt.datetime, dt.datetime | None, Flavor]]:
-        bounds = [since for since, _ in self.segments[1:]] + [self.ended]
-        for (since, flavor), until in zip(self.segments, bounds, strict=True):
-            yield max(since, self.launched), until, flavor
+    def pieces(self) -> Iterator[tuple[dt.datetime, dt.datetime | None, Flavor, str]]:
+        cuts = sorted({since for since, _ in self.segments[1:]} | {since for since, _ in self.states})
+        cuts = [c for c in cuts if c > self.launched and (self.ended is None or c < self.ended)]
+        bounds = [self.launched, *cuts]
+        for lo, hi in zip(bounds, [*cuts, self.ended], strict=True):
+            yield lo, hi, _at(self.segments, lo, self.segments[0][1]), _at(self.states, lo, "ACTIVE")
+
+
+def _at(changes: list, when: dt.datetime, default):
+    """The value in effect at `when` of a list of (since, value) changes."""
+    value = default
+    for since, v in changes:
+        if since <= when:
+            value = v
+    return value
 
 
 class OpenStackSource:
@@ -144,20 +157,23 @@ class OpenStackSource:
                 self._reject("missing project_id", f"server {s.id}")
                 continue
             current = _embedded_flavor(s.flavor, by_name)
-            segments, created = self._segments(s, current, migrations.get(s.id, []), internal)
+            actions = sorted(self._list(self.conn.compute.server_actions, s), key=lambda a: str(a.start_time))
+            segments, created = self._segments(s, current, migrations.get(s.id, []), internal, actions)
             if len(segments) > 1 and segments[1][0] < launched and created:
                 # Nova resets launched_at when a resize finishes: the server really started at its creation.
                 launched = created
             ended = ts(s.terminated_at) or (ts(getattr(s, "deleted_at", None)) if s.status == "DELETED" else None)
-            lives.append(ServerLife(s.id, s.name, s.project_id, s.status, _image_id(s), launched, ended, segments))
+            states = [(ts(a.start_time), STATE_AFTER[a.action]) for a in actions if a.action in STATE_AFTER]
+            life = ServerLife(s.id, s.name, s.project_id, s.status, _image_id(s), launched, ended, segments, states)
+            lives.append(life)
         return lives
 
-    def _segments(self, server, current: Flavor, migrations: list, internal: dict):
+    def _segments(self, server, current: Flavor, migrations: list, internal: dict, actions: list):
         """(since, flavor) from launch: the flavor before each kept resize, then the current one;
         and when the server was created (from its instance actions), if they were read."""
         if not migrations:
             return [(dt.datetime.min.replace(tzinfo=dt.UTC), current)], None
-        resize_times, created = self._resize_times(server)
+        resize_times, created = _resize_times(actions)
         segments: list[tuple[dt.datetime, Flavor]] = []
         since = dt.datetime.min.replace(tzinfo=dt.UTC)
         for m, when in zip(migrations, resize_times, strict=False):
@@ -170,19 +186,6 @@ class OpenStackSource:
         segments.append((since, current))
         return segments, created
 
-    def _resize_times(self, server) -> tuple[list[dt.datetime], dt.datetime | None]:
-        """When each kept resize took effect (the resize action's time, unless a revert undid it),
-        and when the server was created."""
-        actions = sorted(self._list(self.conn.compute.server_actions, server), key=lambda a: str(a.start_time))
-        times: list[dt.datetime] = []
-        created = next((ts(a.start_time) for a in actions if a.action == "create"), None)
-        for action in actions:
-            if action.action == "resize":
-                times.append(ts(action.start_time))
-            elif action.action == "revertResize" and times:
-                times.pop()
-        return times, created
-
     def _resize_migrations(self) -> dict[str, list]:
         found: dict[str, list] = {}
         for m in self._list(self.conn.compute.migrations, migration_type="resize"):
@@ -193,13 +196,13 @@ class OpenStackSource:
         return found
 
     def _server_usage(self, life: ServerLife, start: dt.datetime, end: dt.datetime) -> Iterator[UsageInterval]:
-        for since, until, flavor in life.pieces():
+        for since, until, flavor, status in life.pieces():
             part = overlap(since, until, start, end)
             if not part:
                 continue
             hours = seconds_to_hours(part[2])
             attrs = {"flavor_name": flavor.name, "flavor_id": flavor.id, "image_ref": life.image_id}
-            attrs |= {"server": life.name, "status": life.status}
+            attrs |= {"server": life.name, "status": status}
             quantities = [
                 (INSTANCE, flavor.name, hours),
                 (VCPU, "", hours * flavor.vcpus),
@@ -276,6 +279,29 @@ class OpenStackSource:
     def _reject(self, reason: str, detail: str) -> None:
         log.warning("openstack: skipped a bad record (%s): %s", reason, detail)
         self.rejected.append(Rejected(reason, detail))
+
+
+STATE_AFTER = {
+    "stop": "SHUTOFF",
+    "shelve": "SHUTOFF",
+    "suspend": "SHUTOFF",
+    "start": "ACTIVE",
+    "unshelve": "ACTIVE",
+    "resume": "ACTIVE",
+}
+
+
+def _resize_times(actions: list) -> tuple[list[dt.datetime], dt.datetime | None]:
+    """When each kept resize took effect (the resize action's time, unless a revert undid it),
+    and when the server was created."""
+    times: list[dt.datetime] = []
+    created = next((ts(a.start_time) for a in actions if a.action == "create"), None)
+    for action in actions:
+        if action.action == "resize":
+            times.append(ts(action.start_time))
+        elif action.action == "revertResize" and times:
+            times.pop()
+    return times, created
 
 
 def _image_id(server) -> str:

@@ -76,6 +76,9 @@ def test_it_derives_the_months_usage_from_the_api_lifecycles(peer):
     for key, quantity in want.items():
         assert ours.get(key) == quantity, key
     assert not [k for k in ours if k[1] == EPHEMERAL_DISK]  # no flavor here has ephemeral disk
+    # web-3 was stopped on the 21st (instance actions): those hours say so, for a rate card that prices them apart
+    stopped = UsageRecord.objects.filter(source="openstack", metric=INSTANCE, attributes__status="SHUTOFF")
+    assert [(r.attributes["server"], r.quantity) for r in stopped] == [("web-3", Decimal(264))]
     instances = {k for k in ours if k[1] == INSTANCE}
     assert instances == {k for k in want if k[1] == INSTANCE}  # ml-3 (November) and ml-fail (never launched) absent
 
