@@ -15,6 +15,7 @@ app.autodiscover_tasks(["billing.forecasting"])
 # Every periodic schedule lives here.
 app.conf.beat_schedule = {
     "collect-usage-hourly": {"task": "rating.tasks.collect_usage", "schedule": crontab(minute=15)},
+    "sync-openstack-hourly": {"task": "rating.tasks.sync_openstack", "schedule": crontab(minute=5)},
     # After the 02:15 collection has closed yesterday (data waits TALLY_COLLECT_DELAY_SECONDS).
     "forecast-nightly": {"task": "billing.forecasting.tasks.forecast_nightly", "schedule": crontab(hour=3, minute=30)},
     "send-alerts": {"task": "billing.forecasting.tasks.send_alerts", "schedule": crontab()},

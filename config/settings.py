@@ -211,10 +211,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 
 # --- Usage sources
-# "sample" is the built-in deterministic cloud; "gnocchi" reads a real Gnocchi.
+# "sample" is the built-in deterministic cloud; "gnocchi" reads a real Gnocchi; "openstack"
+# derives usage from the OpenStack APIs' lifecycles alone (clouds without Ceilometer).
 TALLY_USAGE_SOURCE = env_str("TALLY_USAGE_SOURCE", "sample")
-if TALLY_USAGE_SOURCE not in {"sample", "gnocchi"}:
-    raise ImproperlyConfigured(f"TALLY_USAGE_SOURCE={TALLY_USAGE_SOURCE!r} is not a known source (sample or gnocchi).")
+if TALLY_USAGE_SOURCE not in {"sample", "gnocchi", "openstack"}:
+    raise ImproperlyConfigured(
+        f"TALLY_USAGE_SOURCE={TALLY_USAGE_SOURCE!r} is not a known source (sample, gnocchi or openstack)."
+    )
 GNOCCHI_ENDPOINT = env_str("GNOCCHI_ENDPOINT", required=TALLY_USAGE_SOURCE == "gnocchi")
 # "basic": Gnocchi's basic auth (user name only); "keystone": through OS_CLOUD / clouds.yaml.
 GNOCCHI_AUTH = env_str("GNOCCHI_AUTH", "basic")

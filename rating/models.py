@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 
@@ -49,6 +51,109 @@ class CollectionMark(models.Model):
     last_success_at = models.DateTimeField(null=True)
     last_error = models.TextField(blank=True)
     last_error_at = models.DateTimeField(null=True)
+    failures_in_a_row = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return self.source
+
+    def lag(self, now) -> dt.timedelta | None:
+        """How far behind `now` the collected usage is."""
+        return None if self.collected_until is None else now - self.collected_until
+
+
+class CollectionWindow(models.Model):
+    """What one committed collection window held: records kept, records rejected (by reason), cost."""
+
+    source = models.CharField(max_length=32)
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+    records = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    rejected_by_reason = models.JSONField(default=dict, blank=True)
+    requests = models.PositiveIntegerField(default=0)
+    seconds = models.FloatField(default=0)
+    collected_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["source", "window_start"], name="one_row_per_window")]
+        ordering = ["source", "-window_start"]
+
+
+class MeterDefinition(models.Model):
+    """A Gnocchi meter Tally collects; defaults come from rating.collectors.meters (versioned)."""
+
+    class Method(models.TextChoices):
+        LIFESPAN = "lifespan", "Hours from the resource's lifespan"
+        LIFESPAN_SIZE = "lifespan_size", "Lifespan hours x the gauge's value"
+        SUM = "sum", "Sum of the points (counters)"
+        SAMPLES = "samples", "Time-weighted samples"
+
+    metric = models.CharField(max_length=32, unique=True, help_text="Tally's billable metric")
+    resource_type = models.CharField(max_length=64)
+    gnocchi_metric = models.CharField(max_length=64)
+    method = models.CharField(max_length=16, choices=Method.choices)
+    aggregation = models.CharField(max_length=32, default="mean")
+    factor = models.DecimalField(
+        max_digits=40, decimal_places=30, default=1, help_text="multiplies the source unit into Tally's"
+    )
+    attributes = models.CharField(max_length=255, blank=True, help_text="comma-separated resource attributes")
+    price_key = models.CharField(max_length=64, blank=True)
+    bill_started_hours = models.BooleanField(default=False, help_text="every started clock hour counts in full")
+    enabled = models.BooleanField(default=True)
+    default_version = models.CharField(max_length=64, blank=True, help_text="the default it was created from")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["metric"]
+
+    def __str__(self) -> str:
+        return f"{self.metric} <- {self.resource_type}/{self.gnocchi_metric}"
+
+
+class CloudFlavor(models.Model):
+    """A Nova flavor as last synced from the cloud."""
+
+    flavor_id = models.CharField(max_length=255, unique=True)
+    name = models.CharField(max_length=255)
+    vcpus = models.PositiveIntegerField()
+    ram_mb = models.PositiveIntegerField()
+    disk_gb = models.PositiveIntegerField()
+    ephemeral_gb = models.PositiveIntegerField(default=0)
+    is_public = models.BooleanField(default=True)
+    extra_specs = models.JSONField(default=dict, blank=True)
+    deleted = models.BooleanField(default=False)
+    synced_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CloudImage(models.Model):
+    """A Glance image: its size and the properties (os_distro, ...) licence prices use."""
+
+    image_id = models.CharField(max_length=255, unique=True)
+    name = models.CharField(max_length=255)
+    owner = models.CharField(max_length=64, blank=True)
+    visibility = models.CharField(max_length=16, blank=True)
+    size_bytes = models.BigIntegerField(null=True)
+    os_distro = models.CharField(max_length=64, blank=True)
+    properties = models.JSONField(default=dict, blank=True)
+    deleted = models.BooleanField(default=False)
+    synced_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CloudVolumeType(models.Model):
+    type_id = models.CharField(max_length=255, unique=True)
+    name = models.CharField(max_length=255)
+    extra_specs = models.JSONField(default=dict, blank=True)
+    deleted = models.BooleanField(default=False)
+    synced_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class RateCard(models.Model):

@@ -9,7 +9,12 @@ from rating.collectors.base import UsageSource
 
 
 def usage_source_configured() -> UsageSource:
-    if settings.TALLY_USAGE_SOURCE == "gnocchi":
+    return usage_source_named(settings.TALLY_USAGE_SOURCE)
+
+
+def usage_source_named(name: str) -> UsageSource:
+    if name == "gnocchi":
+        from rating.collection import meter_specs_enabled
         from rating.collectors.gnocchi import GnocchiSource
 
         return GnocchiSource(
@@ -17,7 +22,17 @@ def usage_source_configured() -> UsageSource:
             user=settings.GNOCCHI_USER,
             auth=settings.GNOCCHI_AUTH,
             timeout=settings.GNOCCHI_TIMEOUT,
+            meters=meter_specs_enabled(),
         )
+    if name == "openstack":
+        return openstack_source()
     from rating.collectors.sample import SampleCloud
 
     return SampleCloud(now=timezone.now())
+
+
+def openstack_source():
+    """The OpenStack APIs through openstacksdk: OS_CLOUD + clouds.yaml, or the OS_* variables."""
+    from rating.collectors.openstack import OpenStackSource
+
+    return OpenStackSource(cloud=settings.OS_CLOUD or None)

@@ -29,6 +29,26 @@ def collect_usage(self) -> int:
         raise self.retry(exc=exc, countdown=min(3600, 60 * 2**self.request.retries), jitter=True) from exc
 
 
+@shared_task(bind=True, max_retries=3)
+def sync_openstack(self) -> dict[str, int]:
+    """Hourly, when an OpenStack cloud is configured: Keystone projects and the flavor/image/volume-type catalogue."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    from rating.collection import catalog_sync
+    from rating.collectors.base import SourceUnavailable
+    from rating.sources import openstack_source
+    from tenants.services import tenants_sync_from_keystone
+
+    if not (settings.OS_CLOUD or settings.TALLY_USAGE_SOURCE == "openstack"):
+        return {}
+    source = openstack_source()
+    try:
+        return {**tenants_sync_from_keystone(conn=source.conn, now=timezone.now()), **catalog_sync(source=source)}
+    except SourceUnavailable as exc:
+        raise self.retry(exc=exc, countdown=min(3600, 60 * 2**self.request.retries), jitter=True) from exc
+
+
 @shared_task
 def collect_range(start: str, end: str, window_seconds: int = 86400) -> int:
     import datetime as dt

@@ -9,6 +9,9 @@ class Domain(models.Model):
 
     keystone_id = models.CharField(max_length=64, unique=True)
     name = models.CharField(max_length=255)
+    enabled = models.BooleanField(default=True)
+    # Set when Keystone no longer lists it; kept for the statements that name it.
+    deleted_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.name
@@ -69,6 +72,8 @@ class Project(models.Model):
         BillingAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="projects"
     )
     enabled = models.BooleanField(default=True)
+    # Set when Keystone no longer lists it; its usage and statements stay.
+    deleted_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.name

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -26,7 +28,7 @@ def project_upsert(*, keystone_id: str, name: str, domain: Domain | None = None,
         project, created = Project.objects.select_for_update().get_or_create(
             keystone_id=keystone_id, defaults={"name": name, "domain": domain, "enabled": enabled}
         )
-        if not created and (project.name, project.domain, project.enabled) != (name, domain, enabled):
+        if not created and (project.name, project.domain, project.enabled) != (name, domain or project.domain, enabled):
             project.name, project.domain, project.enabled = name, domain or project.domain, enabled
             project.save(update_fields=["name", "domain", "enabled"])
         if project.billing_account_id is None:
@@ -134,3 +136,65 @@ def billing_account_update(*, account: BillingAccount, name: str, mode: str, cur
     account.name, account.mode, account.currency, account.contact_email = name, mode, currency, contact_email
     account.save(update_fields=["name", "mode", "currency", "contact_email"])
     return account
+
+
+@dataclass(frozen=True)
+class KeystoneDomain:
+    keystone_id: str
+    name: str
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class KeystoneProject:
+    keystone_id: str
+    name: str
+    domain_id: str
+    enabled: bool = True
+
+
+def tenants_sync(*, domains: list[KeystoneDomain], projects: list[KeystoneProject], now: dt.datetime) -> dict[str, int]:
+    """Make domains and projects match a complete Keystone listing.
+
+    New ones are created, renamed and disabled ones updated, and those Keystone no
+    longer lists are marked deleted (never removed: their usage and statements stay).
+    Must be given the *whole* listing: a partial one would mark the rest deleted.
+    """
+    counts = {"domains": 0, "projects": 0, "deleted_domains": 0, "deleted_projects": 0}
+    with transaction.atomic():
+        by_id: dict[str, Domain] = {}
+        for d in domains:
+            by_id[d.keystone_id], _ = Domain.objects.update_or_create(
+                keystone_id=d.keystone_id, defaults={"name": d.name, "enabled": d.enabled, "deleted_at": None}
+            )
+            counts["domains"] += 1
+        for p in projects:
+            project = project_upsert(
+                keystone_id=p.keystone_id, name=p.name, domain=by_id.get(p.domain_id), enabled=p.enabled
+            )
+            if project.deleted_at is not None:
+                Project.objects.filter(pk=project.pk).update(deleted_at=None)
+            counts["projects"] += 1
+        listed = {p.keystone_id for p in projects}
+        counts["deleted_projects"] = (
+            Project.objects.filter(deleted_at__isnull=True)
+            .exclude(keystone_id__in=listed)
+            .update(deleted_at=now, enabled=False)
+        )
+        counts["deleted_domains"] = (
+            Domain.objects.filter(deleted_at__isnull=True)
+            .exclude(keystone_id__in=by_id.keys())
+            .update(deleted_at=now, enabled=False)
+        )
+    return counts
+
+
+def tenants_sync_from_keystone(*, conn, now: dt.datetime) -> dict[str, int]:
+    """Read every Keystone domain and project through openstacksdk (`conn`) and sync them."""
+    domains = [KeystoneDomain(d.id, d.name, bool(d.is_enabled)) for d in conn.identity.domains()]
+    projects = [
+        KeystoneProject(p.id, p.name, p.domain_id, bool(p.is_enabled))
+        for p in conn.identity.projects()
+        if not getattr(p, "is_domain", False)
+    ]
+    return tenants_sync(domains=domains, projects=projects, now=now)

@@ -46,3 +46,23 @@ def keystone_url() -> str:
     if not url:
         pytest.fail("TALLY_TEST_KEYSTONE_URL is not set: run the tests with `make test`")
     return url
+
+
+def openstack_clouds_yaml() -> str:
+    path = os.environ.get("TALLY_TEST_OS_CLIENT_CONFIG_FILE", "/opt/peers/openstack/clouds.yaml")
+    if not Path(path).is_file():
+        pytest.fail(f"no clouds.yaml at {path}: start the OpenStack peer (../shared/peers/openstack/start)")
+    return path
+
+
+def openstack_connect(cloud: str = "peer-billing"):
+    """An openstacksdk connection to the real OpenStack peer, as Tally's billing user."""
+    import openstack
+
+    os.environ["OS_CLIENT_CONFIG_FILE"] = openstack_clouds_yaml()
+    return openstack.connect(cloud=os.environ.get("TALLY_TEST_OS_CLOUD", cloud))
+
+
+def openstack_expected_usage() -> dict:
+    home = Path(os.environ.get("OS_PEER_HOME", "/opt/peers/openstack"))
+    return json.loads((home / "expected_usage.json").read_text())

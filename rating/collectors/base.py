@@ -48,6 +48,14 @@ class SourceUnavailable(RuntimeError):
 
 
 @dataclass(frozen=True)
+class Rejected:
+    """A record a source could not turn into usage: logged, counted and stored per window, never silently dropped."""
+
+    reason: str  # short and countable: "missing project_id", "negative value", "unknown resource type"
+    detail: str = ""
+
+
+@dataclass(frozen=True)
 class UsageInterval:
     project_id: str
     resource_id: str
@@ -75,7 +83,11 @@ class UsageSource(Protocol):
     name: str
 
     def collect(self, start: dt.datetime, end: dt.datetime) -> Iterator[UsageInterval]:
-        """Usage inside [start, end), each interval clipped to it."""
+        """Usage inside [start, end), each interval clipped to it.
+
+        A source may also keep a `rejected: list[Rejected]` for the last call: what it
+        could not turn into usage.
+        """
         ...
 
     def projects(self) -> list[ProjectInfo]:

@@ -1,134 +1,427 @@
 """Usage from Gnocchi, where Ceilometer publishes it.
 
 Quantities that a resource's lifespan determines (instance hours per flavor,
-volume GiB-hours, floating-IP hours) are computed from the exact revision
-boundaries Gnocchi keeps, not by counting 5-minute samples: the aggregates API,
-with use_history and the lifespan attributes in the groupby, returns one group
-per resource revision, so one HTTP call per meter and window covers the whole
-cloud whatever its number of projects or resources.
+vCPU/RAM/disk/volume/image GiB-hours, floating-IP hours) are computed from the
+exact revision boundaries Gnocchi keeps, not by counting 5-minute samples: the
+aggregates API, with use_history and the lifespan attributes in the groupby,
+returns one group per resource revision, so one HTTP call per meter and window
+covers the whole cloud whatever its number of projects or resources.
+Counters (network bytes) are exact sums of their rate:mean points; sampled
+gauges (object storage) are time-weighted samples, within one polling interval.
 """
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
+import json
 import logging
-from collections.abc import Iterator
-from dataclasses import dataclass
+import math
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from decimal import Decimal
 
 from gnocchiclient import exceptions as gexc
 
-from rating.collectors.base import (
-    FLOATING_IP,
-    INSTANCE,
-    VOLUME,
-    ProjectInfo,
-    SourceUnavailable,
-    UsageInterval,
-    overlap,
-)
+from rating.collectors.base import ProjectInfo, Rejected, SourceUnavailable, UsageInterval, overlap
+from rating.collectors.meters import DEFAULT_METERS, LIFESPAN, LIFESPAN_SIZE, SUM, MeterSpec
 from rating.pricing import seconds_to_hours
 
 log = logging.getLogger(__name__)
 
-LIFESPAN = ["id", "project_id", "started_at", "ended_at", "revision_start", "revision_end"]
-# Samples are only used to find which resources lived in a window; a margin of
-# two polling intervals catches a resource whose nearest sample falls outside it.
-MARGIN = dt.timedelta(seconds=600)
-# Only the groups matter, so resample to few points per resource.
-EXISTS_OP = "(aggregate {agg} (resample max 86400 (metric {metric} mean)))"
+LIFESPAN_GROUPBY = ["id", "project_id", "started_at", "ended_at", "revision_start", "revision_end"]
+# Samples are only used to find which resources lived in a window and their size; the
+# margin catches a resource whose nearest sample falls outside it (the flavor gauges come
+# from hourly compute.instance.exists notifications).
+MARGIN = dt.timedelta(seconds=3900)
+DAY = 86400
+# Only the groups and a gauge's value matter, so resample to a point a day per resource:
+# Gnocchi's cost and the payload grow with the points returned.
+LIFESPAN_OP = "(aggregate max (resample max 86400 (metric {metric} {agg})))"
+# Daily sums; a counter reset shows as a negative day, rejected and counted.
+SUM_OP = "(aggregate sum (resample sum 86400 (metric {metric} {agg})))"
+# The raw series of the few resources resized inside a window.
+RAW_OP = "(aggregate max (metric {metric} {agg}))"
+GRANULARITY = 300
+RETRYABLE = (gexc.ConnectionFailure, gexc.ConnectionTimeout)
 
 
-@dataclass(frozen=True)
-class Meter:
-    metric: str  # Tally's metric
-    resource_type: str  # Gnocchi resource type
-    gnocchi_metric: str  # the meter that proves existence (and gives the size)
-    attributes: tuple[str, ...]
-    price_key: str
-
-
-METERS = [
-    Meter(INSTANCE, "instance", "cpu", ("flavor_name", "flavor_id", "image_ref", "launched_at"), "flavor_name"),
-    Meter(VOLUME, "volume", "volume.size", ("volume_type",), "volume_type"),
-    Meter(FLOATING_IP, "network", "ip.floating", (), ""),
-]
-
-
-def _ts(value: str | None) -> dt.datetime | None:
+def _ts(value: str | dt.datetime | None) -> dt.datetime | None:
     if not value:
         return None
-    parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    parsed = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def started_hours(lo: dt.datetime, hi: dt.datetime) -> Decimal:
+    """Clock hours [h, h+1) that [lo, hi) touches: what "every started hour in full" bills."""
+    epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    first = (lo - epoch) // dt.timedelta(hours=1)
+    last = math.ceil((hi - epoch) / dt.timedelta(hours=1))
+    return Decimal(last - first)
 
 
 class GnocchiSource:
     name = "gnocchi"
 
-    def __init__(self, *, endpoint: str, user: str = "admin", auth: str = "basic", timeout: int = 60) -> None:
-        self.endpoint, self.timeout = endpoint, timeout
+    def __init__(
+        self,
+        *,
+        endpoint: str,
+        user: str = "admin",
+        auth: str = "basic",
+        timeout: int = 60,
+        meters: Sequence[MeterSpec] = DEFAULT_METERS,
+        retries: int = 3,
+        backoff: float = 1.0,
+        concurrency: int = 3,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.endpoint, self.timeout, self.meters = endpoint, timeout, tuple(meters)
+        self.retries, self.backoff, self._sleep = retries, backoff, sleep
+        self.concurrency, self._lock = concurrency, threading.Lock()
         self._client = _make_client(endpoint=endpoint, user=user, auth=auth, timeout=timeout)
         self.requests = 0
+        self.rejected: list[Rejected] = []
+        # Meters read through the same query (instance hours and vCPU-hours both from vcpus)
+        # share one call per window.
+        self._answers: dict[str, Future] = {}
+        # Gauge values by flavor seen in earlier windows, for a revision too short to show its own.
+        self._seen: dict[tuple[str, str], collections.Counter] = {}
 
     def projects(self) -> list[ProjectInfo]:
         return []  # names come from Keystone; Gnocchi only knows ids
 
     def collect(self, start: dt.datetime, end: dt.datetime) -> Iterator[UsageInterval]:
-        for meter in METERS:
-            for group, points in self._groups(meter, start, end):
-                yield from self._intervals(meter, group, points, start, end)
+        self.rejected, self._answers = [], {}
+        self._prefetch(start, end)
+        for meter in self.meters:
+            if meter.method in (LIFESPAN, LIFESPAN_SIZE):
+                yield from self._lifespans(meter, start, end)
+            else:
+                yield from self._sums(meter, start, end)
 
-    def _groups(self, meter: Meter, start: dt.datetime, end: dt.datetime) -> list[tuple[dict, list]]:
-        search = {
-            "and": [
-                {"<": {"started_at": end.isoformat()}},
-                {"or": [{"=": {"ended_at": None}}, {">=": {"ended_at": start.isoformat()}}]},
-            ]
+    def _query(self, meter: MeterSpec, start: dt.datetime, end: dt.datetime) -> dict:
+        """The one aggregates query a meter needs per window, for the whole cloud."""
+        if meter.method in (LIFESPAN, LIFESPAN_SIZE):
+            return {
+                "operation": LIFESPAN_OP.format(metric=meter.gnocchi_metric, agg=meter.aggregation),
+                "groupby": LIFESPAN_GROUPBY + list(meter.attributes),
+                "start": start - MARGIN,
+                "end": end + MARGIN,
+                "search": _alive_between(start, end),
+                "use_history": True,
+            }
+        return {
+            "operation": SUM_OP.format(metric=meter.gnocchi_metric, agg=meter.aggregation),
+            "groupby": ["id", "project_id", *meter.attributes],
+            "start": start,
+            "end": end,
+            "search": _alive_between(start, end),
+            "use_history": False,
         }
-        agg = "max" if meter.metric == VOLUME else "count"
-        self.requests += 1
-        try:
-            groups = self._client.aggregates.fetch(
-                EXISTS_OP.format(agg=agg, metric=meter.gnocchi_metric),
-                resource_type=meter.resource_type,
-                search=search,
-                groupby=LIFESPAN + list(meter.attributes),
-                granularity=300,
-                start=(start - MARGIN).isoformat(),
-                stop=(end + MARGIN).isoformat(),
-                use_history=True,
-            )
-        except (gexc.MetricNotFound, gexc.ResourceTypeNotFound):
-            return []  # nothing of this kind measured in the window
-        except gexc.ConnectionFailure:
-            raise SourceUnavailable(f"Gnocchi at {self.endpoint} is unreachable (connection refused)") from None
-        except gexc.ConnectionTimeout:
-            raise SourceUnavailable(f"Gnocchi at {self.endpoint} timed out after {self.timeout} s") from None
-        except gexc.ClientException as exc:
-            code = getattr(exc, "code", "?")
-            raise SourceUnavailable(f"Gnocchi at {self.endpoint} answered HTTP {code}: {str(exc)[:200]}") from None
-        try:
-            return [(g["group"], g["measures"]["measures"]["aggregated"]) for g in groups]
-        except (KeyError, TypeError):
-            raise SourceUnavailable(f"Gnocchi at {self.endpoint} sent a malformed aggregates answer") from None
 
-    def _intervals(
-        self, meter: Meter, group: dict, points: list, start: dt.datetime, end: dt.datetime
-    ) -> Iterator[UsageInterval]:
-        born = _ts(group.get("launched_at")) or _ts(group["started_at"])
-        alive_from = max(born, _ts(group["revision_start"]) or born)
-        ends = [t for t in (_ts(group.get("ended_at")), _ts(group.get("revision_end"))) if t]
+    def _prefetch(self, start: dt.datetime, end: dt.datetime) -> None:
+        """Send the window's queries a few at a time: Gnocchi answers each on one core."""
+        if self.concurrency <= 1:
+            return
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            futures = [pool.submit(self._fetch, m, **self._query(m, start, end)) for m in self.meters]
+            for future in futures:
+                future.result()  # re-raises SourceUnavailable after the retries
+
+    # -- lifespans: one group per resource revision ---------------------------------
+    def _lifespans(self, meter: MeterSpec, start: dt.datetime, end: dt.datetime) -> Iterator[UsageInterval]:
+        qstart, qend = start - MARGIN, end + MARGIN
+        groups = self._fetch(meter, **self._query(meter, start, end))
+        groups = [(g, p) for g, p in groups if self._has_project(meter, g)]
+        sizes = self._sizes(meter, groups, qstart, qend) if meter.method == LIFESPAN_SIZE else {}
+        for i, (group, _) in enumerate(groups):
+            yield from self._revision(meter, group, sizes.get(i), start, end)
+
+    def _revision(self, meter, group, size, start, end) -> Iterator[UsageInterval]:
+        try:
+            born = _ts(group.get("launched_at")) or _ts(group["started_at"])
+            alive_from = max(born, _ts(group["revision_start"]) or born)
+            ends = [t for t in (_ts(group.get("ended_at")), _ts(group.get("revision_end"))) if t]
+        except (KeyError, TypeError, ValueError) as exc:
+            self._reject("malformed resource", f"{meter.metric} {group!r}: {exc}")
+            return
         part = overlap(alive_from, min(ends) if ends else None, start, end)
         if not part:
             return
-        hours = seconds_to_hours(part[2])
+        hours = started_hours(part[0], part[1]) if meter.bill_started_hours else seconds_to_hours(part[2])
         attrs = {a: group.get(a) for a in meter.attributes}
         quantity = hours
-        if meter.metric == VOLUME:
-            size = max((Decimal(str(p[2])) for p in points), default=Decimal(0))
-            quantity, attrs["size_gib"] = hours * size, str(size)
+        if meter.method == LIFESPAN_SIZE:
+            if size is None:
+                self._reject("no measure of its size", f"{meter.gnocchi_metric} of {group.get('id')}")
+                return
+            if size < 0:
+                self._reject("negative value", f"{meter.gnocchi_metric} of {group.get('id')}: {size}")
+                return
+            quantity = (hours * size * meter.factor).quantize(Decimal("1E-10"))
+            attrs["size"] = str(size)
         key = str(group.get(meter.price_key) or "") if meter.price_key else ""
         yield UsageInterval(group["project_id"], group["id"], meter.metric, key, part[0], part[1], quantity, attrs)
+
+    def _sizes(self, meter: MeterSpec, groups: list[tuple[dict, list]], qstart, qend) -> dict[int, Decimal]:
+        """The gauge's value in each revision (by position in `groups`).
+
+        With use_history Gnocchi multiplies every point by the share of its bucket the
+        revision covers; dividing by that share gives the measured value back. That is
+        exact for a resource with one revision in the window. Where a revision boundary
+        (a resize) falls inside the window, the 5-minute bucket holding it also holds the
+        other revision's sample, so those resources' raw series are read once more,
+        without history, and each revision takes the buckets wholly inside it.
+        """
+        first: dict[str, str] = {}
+        for group, _ in sorted(groups, key=lambda g: str(g[0].get("revision_start"))):
+            first.setdefault(str(group.get("id")), str(group.get("revision_start")))
+        sizes: dict[int, Decimal] = {}
+        resized: dict[int, dict] = {}
+        for i, (group, points) in enumerate(groups):
+            is_first = first.get(str(group.get("id"))) == str(group.get("revision_start"))
+            if _inner_boundaries(group, qstart, qend, is_first):
+                resized[i] = group
+                continue
+            values = []
+            for when, granularity, value in points:
+                share = _coverage(group, _ts(when), float(granularity), (qstart, qend, is_first))
+                if share > 0:
+                    values.append(_decimal(value / share))
+            if values:
+                sizes[i] = max(values)
+                self._seen.setdefault((meter.gnocchi_metric, _kind(group)), collections.Counter())[sizes[i]] += 1
+        if resized:
+            sizes |= self._resized_sizes(meter, resized, sizes, groups, qstart, qend)
+        return sizes
+
+    def _resized_sizes(self, meter, resized: dict[int, dict], known: dict, groups, qstart, qend) -> dict:
+        ids = sorted({str(g["id"]) for g in resized.values()})
+        log.debug("gnocchi: %s of %d resources with two revisions in the window, read raw", meter.metric, len(ids))
+        series = self._fetch(
+            meter,
+            RAW_OP.format(metric=meter.gnocchi_metric, agg=meter.aggregation),
+            groupby=["id"],
+            start=qstart,
+            end=qend,
+            search={"in": {"id": ids}},
+            use_history=False,
+        )
+        raw = {str(g.get("id")): points for g, points in series}
+        by_kind: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+        for i, size in known.items():
+            by_kind[_kind(groups[i][0])][size] += 1
+        sizes = {}
+        for i, group in resized.items():
+            lo = _ts(group.get("revision_start")) or qstart
+            hi = _ts(group.get("revision_end")) or qend
+            inside = collections.Counter(
+                _decimal(value)
+                for when, granularity, value in raw.get(str(group["id"]), [])
+                if lo <= _ts(when) and _ts(when) + dt.timedelta(seconds=float(granularity)) <= hi
+            )
+            # No sample wholly inside the revision (a resize minutes from the window's edge): the
+            # value its flavor shows on the cloud's other instances (now or in earlier windows), else
+            # the bucket where the revision began, which holds the resize's own sample.
+            votes = inside or by_kind.get(_kind(group)) or self._seen.get((meter.gnocchi_metric, _kind(group)))
+            if votes:
+                sizes[i] = votes.most_common(1)[0][0]
+            elif (begun := self._bucket_at(raw.get(str(group["id"]), []), lo)) is not None and lo > qstart:
+                sizes[i] = begun
+        return sizes
+
+    @staticmethod
+    def _bucket_at(points: list, when: dt.datetime) -> Decimal | None:
+        for start, granularity, value in points:
+            if _ts(start) <= when < _ts(start) + dt.timedelta(seconds=float(granularity)):
+                return _decimal(value)
+        return None
+
+    # -- sums: counters and samples, without history ----------------------------------
+    def _sums(self, meter: MeterSpec, start: dt.datetime, end: dt.datetime) -> Iterator[UsageInterval]:
+        groups = self._fetch(meter, **self._query(meter, start, end))
+        for group, points in groups:
+            if not self._has_project(meter, group):
+                continue
+            total, first, last = Decimal(0), None, None
+            for when, granularity, value in points:
+                amount = Decimal(repr(value))
+                if amount < 0:
+                    self._reject("negative value", f"{meter.gnocchi_metric} of {group.get('id')} at {when}: {value}")
+                    continue
+                total += amount
+                first = first or _ts(when)
+                last = _ts(when) + dt.timedelta(seconds=float(granularity))
+            if first is None:
+                continue
+            attrs = {a: group.get(a) for a in meter.attributes}
+            if meter.method == SUM:
+                attrs["raw"] = str(total)  # bytes, exactly
+                quantity = total * meter.factor
+            else:  # samples: each 5-minute mean stands for its 300 s
+                quantity = total * GRANULARITY / 3600 * meter.factor
+            quantity = quantity.quantize(Decimal("1E-10"))
+            yield UsageInterval(
+                group["project_id"], group["id"], meter.metric, "", max(first, start), min(last, end), quantity, attrs
+            )
+
+    # -- plumbing -------------------------------------------------------------------
+    def _has_project(self, meter: MeterSpec, group: dict) -> bool:
+        if group.get("project_id"):
+            return True
+        self._reject("missing project_id", f"{meter.resource_type} {group.get('id')}")
+        return False
+
+    def _reject(self, reason: str, detail: str) -> None:
+        log.warning("gnocchi: skipped a bad record (%s): %s", reason, detail)
+        self.rejected.append(Rejected(reason, detail))
+
+    def _fetch(self, meter: MeterSpec, operation: str, *, groupby, start, end, search, use_history):
+        """One aggregates call for the whole cloud, retried with backoff and jitter on transient faults."""
+        key = json.dumps([operation, meter.resource_type, groupby, str(start), str(end), search, use_history])
+        with self._lock:
+            pending = self._answers.get(key)
+            if pending is None:
+                pending = self._answers[key] = Future()
+                mine = True
+            else:
+                mine = False
+        if mine:
+            try:
+                pending.set_result(self._call(meter, operation, groupby, start, end, search, use_history))
+            except BaseException as exc:
+                pending.set_exception(exc)
+        return pending.result()
+
+    def _call(self, meter: MeterSpec, operation: str, groupby, start, end, search, use_history):
+        for attempt in range(self.retries + 1):
+            with self._lock:
+                self.requests += 1
+            try:
+                answer = self._client.aggregates.fetch(
+                    operation,
+                    resource_type=meter.resource_type,
+                    search=search,
+                    groupby=groupby,
+                    granularity=GRANULARITY,
+                    start=start.isoformat(),
+                    stop=end.isoformat(),
+                    use_history=use_history,
+                )
+                return _parse_groups(answer)
+            except gexc.MetricNotFound:
+                return []  # nothing of this kind measured in the window
+            except Exception as exc:
+                if _unknown_resource_type(exc):
+                    self._reject("unknown resource type", f"{meter.resource_type} (for {meter.gnocchi_metric})")
+                    return []
+                error = self._describe(exc)
+                if error is None:
+                    raise
+                if attempt == self.retries or not _transient(exc):
+                    raise SourceUnavailable(error) from None
+                delay = self.backoff * 2**attempt * (1 + random.random())
+                log.warning("%s; retry %d/%d in %.1f s", error, attempt + 1, self.retries, delay)
+                self._sleep(delay)
+        raise AssertionError("unreachable")
+
+    def _describe(self, exc: Exception) -> str | None:
+        """What went wrong, if it is worth retrying (timeouts, refusals, 5xx, malformed answers)."""
+        if isinstance(exc, gexc.ConnectionFailure):
+            return f"Gnocchi at {self.endpoint} is unreachable (connection refused)"
+        if isinstance(exc, gexc.ConnectionTimeout):
+            return f"Gnocchi at {self.endpoint} timed out after {self.timeout} s"
+        if isinstance(exc, MalformedAnswer):
+            return f"Gnocchi at {self.endpoint} sent a malformed aggregates answer: {exc}"
+        if isinstance(exc, gexc.ClientException):
+            code = getattr(exc, "code", "?")
+            return f"Gnocchi at {self.endpoint} answered HTTP {code}: {str(exc)[:200]}"
+        if isinstance(exc, ValueError):  # a body that is not JSON
+            return f"Gnocchi at {self.endpoint} sent a malformed aggregates answer: {str(exc)[:200]}"
+        return None
+
+
+class MalformedAnswer(ValueError):
+    pass
+
+
+def _unknown_resource_type(exc: Exception) -> bool:
+    # Gnocchi 4.7 answers an aggregates call on a missing type with HTTP 400, not 404.
+    return isinstance(exc, gexc.ResourceTypeNotFound) or (
+        isinstance(exc, gexc.ClientException) and "Resource type does not exist" in str(exc)
+    )
+
+
+def _transient(exc: Exception) -> bool:
+    """Worth retrying: timeouts, refusals, 5xx, 429 and malformed answers; not a 4xx, which would answer the same."""
+    code = getattr(exc, "code", None)
+    if isinstance(exc, gexc.ClientException) and isinstance(code, int):
+        return code >= 500 or code in (408, 429)
+    return True
+
+
+def _parse_groups(answer) -> list[tuple[dict, list]]:
+    try:
+        groups = [(g["group"], g["measures"]["measures"]["aggregated"]) for g in answer]
+        for group, points in groups:
+            if not isinstance(group, dict) or any(len(p) != 3 for p in points):
+                raise MalformedAnswer("a group without its attributes or a point without [time, granularity, value]")
+        return groups
+    except (KeyError, TypeError) as exc:
+        raise MalformedAnswer(f"missing {exc}") from None
+
+
+def _alive_between(start: dt.datetime, end: dt.datetime) -> dict:
+    return {
+        "and": [
+            {"<": {"started_at": end.isoformat()}},
+            {"or": [{"=": {"ended_at": None}}, {">=": {"ended_at": start.isoformat()}}]},
+        ]
+    }
+
+
+def _decimal(value: float) -> Decimal:
+    d = Decimal(repr(round(value, 6)))
+    return d.quantize(Decimal(1)) if d == d.to_integral_value() else d.normalize()
+
+
+def _kind(group: dict) -> str:
+    """What fixes a gauge's value: the flavor for instances, else the resource itself."""
+    return f"flavor:{group['flavor_id']}" if group.get("flavor_id") else f"id:{group.get('id')}"
+
+
+def _inner_boundaries(group: dict, qstart: dt.datetime, qend: dt.datetime, is_first: bool) -> list[dt.datetime]:
+    """Revision boundaries strictly inside the query, where two revisions share a bucket."""
+    found = []
+    rev_start, rev_end = _ts(group.get("revision_start")), _ts(group.get("revision_end"))
+    if rev_start and not is_first and qstart < rev_start < qend:
+        found.append(rev_start)
+    if rev_end and qstart < rev_end < qend:
+        found.append(rev_end)
+    return found
+
+
+def _coverage(group: dict, when: dt.datetime | None, granularity: float, query: tuple) -> float:
+    """The share of the bucket [when, when + granularity) Gnocchi gave this revision.
+
+    Mirrors gnocchi.rest.aggregates.api.Measure: a resource's first revision is
+    searched from the query's start, later ones from their revision_start; all
+    end at their revision_end, clipped to the query's stop.
+    """
+    qstart, qend, is_first = query
+    if when is None or granularity <= 0:
+        return 0.0
+    rev_start, rev_end = _ts(group.get("revision_start")), _ts(group.get("revision_end"))
+    lo = qstart if is_first or rev_start is None else max(rev_start, qstart)
+    hi = min(rev_end, qend) if rev_end else qend
+    bucket_end = when + dt.timedelta(seconds=granularity)
+    covered = (min(hi, bucket_end) - max(lo, when)).total_seconds()
+    return max(0.0, covered / granularity)
 
 
 def _make_client(*, endpoint: str, user: str, auth: str, timeout: int):

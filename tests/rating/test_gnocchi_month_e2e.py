@@ -12,6 +12,7 @@ import pytest
 from billing.models import Statement
 from billing.services import month_close
 from rating.collectors.gnocchi import GnocchiSource
+from rating.collectors.meters import DEFAULT_METERS
 from rating.pricing import price_quantity, round_money, seconds_to_hours
 from rating.services import rate_card_publish, usage_collect_range, usage_rate_period
 from tests.conftest import PRICES
@@ -74,10 +75,14 @@ def test_it_bills_a_seeded_cloud_exactly_as_its_ground_truth(tmp_path):
     ours = set(truth["projects"]) - {p for p, v in truth["projects"].items() if v["name"] == "admin"}
     rate_card_publish(name="Test", currency="EUR", effective_from=start.date(), prices=PRICES, backdate=True)
 
-    source = GnocchiSource(endpoint=gnocchi_endpoint())
+    # The metrics this test's rate card prices (every meter: tests/rating/test_collect_gnocchi_truth.py).
+    meters = [m for m in DEFAULT_METERS if m.metric in {"instance", "volume", "floating_ip"}]
+    source = GnocchiSource(endpoint=gnocchi_endpoint(), meters=meters)
     usage_collect_range(source=source, start=start, end=end, window=dt.timedelta(days=7))
     windows = -(-(end - start) // dt.timedelta(days=7))  # 5 in a leap year's February
-    assert source.requests == windows * 3  # one aggregates call per meter and window, whatever the cloud's size
+    # one aggregates call per meter and window, whatever the cloud's size (and one more for a volume
+    # meter in a window where a volume has two revisions: its raw series)
+    assert windows * 3 <= source.requests <= windows * 4
     usage_rate_period(period_start=start.date())
     report = month_close(period_start=start.date())
     assert not report.refused

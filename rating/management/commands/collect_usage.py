@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 from django.core.management.base import BaseCommand, CommandError
 
 from rating.collectors.base import SourceUnavailable
 from rating.services import usage_collect_range
-from rating.sources import usage_source_configured
+from rating.sources import usage_source_configured, usage_source_named
 
 
 def _utc(value: str) -> dt.datetime:
@@ -21,23 +22,29 @@ class Command(BaseCommand):
         parser.add_argument("--from", dest="start", required=True, type=_utc, help="ISO date or time (UTC)")
         parser.add_argument("--to", dest="end", required=True, type=_utc, help="ISO date or time, exclusive")
         parser.add_argument("--window-hours", type=int, default=24)
+        parser.add_argument("--source", choices=["sample", "gnocchi", "openstack"], help="default: TALLY_USAGE_SOURCE")
 
-    def handle(self, *, start, end, window_hours, **options):
+    def handle(self, *, start, end, window_hours, source, **options):
         if end <= start:
             raise CommandError("--to must be after --from")
-        source = usage_source_configured()
+        usage_source = usage_source_named(source) if source else usage_source_configured()
         total_windows = -(-(end - start) // dt.timedelta(hours=window_hours))
-        done = 0
+        done, began = 0, time.monotonic()
 
         def progress(upto: dt.datetime, count: int) -> None:
             nonlocal done
             done += 1
-            self.stdout.write(f"[{done}/{total_windows}] up to {upto:%Y-%m-%d %H:%M} UTC: {count} usage records")
+            elapsed = time.monotonic() - began
+            eta = elapsed / done * (total_windows - done)
+            self.stdout.write(
+                f"[{done}/{total_windows}] {100 * done // total_windows:3d}% up to {upto:%Y-%m-%d %H:%M} UTC: "
+                f"{count} usage records ({elapsed:.0f} s, ~{eta:.0f} s left)"
+            )
 
         try:
             total = usage_collect_range(
-                source=source, start=start, end=end, window=dt.timedelta(hours=window_hours), progress=progress
+                source=usage_source, start=start, end=end, window=dt.timedelta(hours=window_hours), progress=progress
             )
         except SourceUnavailable as exc:
-            raise CommandError(str(exc)) from None
-        self.stdout.write(self.style.SUCCESS(f"Collected {total} usage records from {source.name}."))
+            raise CommandError(f"{exc} (windows before it are committed; re-run to resume)") from None
+        self.stdout.write(self.style.SUCCESS(f"Collected {total} usage records from {usage_source.name}."))

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('rating', '0003_published_versions_are_immutable'),
+        ('rating', '0005_default_meter_definitions'),
     ]
 
     operations = [
