@@ -12,21 +12,13 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from rating.collectors.base import EGRESS, FLOATING_IP, INSTANCE, UNITS, VOLUME
+from billing.demo import DEMO_PRICES
+from rating.collectors.base import EGRESS, UNITS
 from rating.models import CollectionMark, UsageRecord
 from rating.services import month_bounds, rate_card_publish, usage_rate_period
 from tenants.models import BillingAccount, Domain, Project, TaxRate
 
-PRICES = {
-    (INSTANCE, "m1.small"): Decimal("0.0250"),
-    (INSTANCE, "m1.medium"): Decimal("0.0500"),
-    (INSTANCE, "m1.large"): Decimal("0.1000"),
-    (INSTANCE, "m1.xlarge"): Decimal("0.2000"),
-    (VOLUME, "standard"): Decimal("0.00007"),
-    (VOLUME, "ssd"): Decimal("0.00014"),
-    (FLOATING_IP, ""): Decimal("0.0050"),
-    (EGRESS, ""): Decimal("0.0100"),
-}
+PRICES = {**DEMO_PRICES, (EGRESS, ""): Decimal("0.0100")}
 ITEMS = [(metric, key, UNITS[metric]) for metric, key in PRICES]
 
 

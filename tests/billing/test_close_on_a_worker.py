@@ -5,14 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
-import subprocess
-import sys
 import time
-import uuid
-from pathlib import Path
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from billing.close import close_start
 from billing.models import Statement, StatementEmail, StatementPdf
@@ -20,43 +16,17 @@ from billing.selectors import close_progress
 from billing.synthetic import synthetic_close_seed
 from rating.models import RatedUsage
 from rating.pricing import round_money
-from tests.workers import real_broker
+from tests.workers import workers_on_test_broker
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-REPO = Path(__file__).resolve().parent.parent.parent
 MONTH = dt.date(2026, 9, 1)
 ACCOUNTS = 30
 
 
 @pytest.fixture
 def workers():
-    broker = os.environ.get("TALLY_TEST_BROKER_URL")
-    if not broker:
-        pytest.fail("TALLY_TEST_BROKER_URL is not set: run the tests with `make test`")
-    if connection.vendor != "postgresql":
-        pytest.skip("a worker process cannot share an in-memory SQLite test database")
-    db = connection.settings_dict
-    queue = f"tally-test-{uuid.uuid4().hex[:8]}"
-    env = {
-        **os.environ,
-        "TALLY_DEBUG": "1",
-        "CELERY_BROKER_URL": broker,
-        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-    }
-    started: list[subprocess.Popen] = []
-
-    def start() -> subprocess.Popen:
-        args = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "-Q", queue]
-        started.append(subprocess.Popen([*args, "--loglevel", "WARNING"], cwd=REPO, env=env))
-        return started[-1]
-
-    with real_broker(broker):
-        yield queue, start
-    for proc in started:
-        if proc.poll() is None:
-            proc.terminate()
-            proc.wait(20)
+    with workers_on_test_broker(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend") as workers:
+        yield workers.queue, workers.start
 
 
 def _wait(condition, seconds: float, what: str) -> None:

@@ -3,63 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
 import time
-import uuid
-from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from rating.collectors.sample import SampleCloud
 from rating.models import CollectionMark, UsageRecord
 from rating.tasks import collect_range
-from tests.workers import real_broker
+from tests.workers import workers_on_test_broker
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-REPO = Path(__file__).resolve().parent.parent.parent
 
 
 @pytest.fixture
 def worker():
-    broker = os.environ.get("TALLY_TEST_BROKER_URL")
-    if not broker:
-        pytest.fail("TALLY_TEST_BROKER_URL is not set: run the tests with `make test`")
-    if connection.vendor != "postgresql":
-        pytest.skip("a worker process cannot share an in-memory SQLite test database")
-    db = connection.settings_dict
-    queue = f"tally-test-{uuid.uuid4().hex[:8]}"
-    env = {
-        **os.environ,
-        "TALLY_DEBUG": "1",
-        "CELERY_BROKER_URL": broker,
-        "TALLY_USAGE_SOURCE": "sample",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool",
-            "solo",
-            "-Q",
-            queue,
-            "--loglevel",
-            "WARNING",
-        ],
-        cwd=REPO,
-        env=env,
-    )
-    with real_broker(broker):
-        yield queue
-    proc.terminate()
-    proc.wait(20)
+    with workers_on_test_broker(TALLY_USAGE_SOURCE="sample") as workers:
+        workers.start()
+        yield workers.queue
 
 
 def test_it_collects_usage_on_a_real_worker(worker):
