@@ -446,10 +446,3 @@ def _email_body(statement: Statement) -> str:
         lines.append("This is a showback statement for your information; nothing is to be paid.")
     lines += ["", settings.TALLY_PROVIDER_NAME]
     return "\n".join(lines)
-
-
-def month_close(**kwargs):
-    """Kept here for callers of the first version; the close lives in billing.close."""
-    from billing.close import month_close as close
-
-    return close(**kwargs)

@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pytest
 
+from billing.close import month_close
 from billing.models import Statement
-from billing.services import month_close
 from rating.collectors.gnocchi import GnocchiSource
 from rating.collectors.meters import DEFAULT_METERS
 from rating.pricing import price_quantity, round_money, seconds_to_hours

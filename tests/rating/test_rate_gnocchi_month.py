@@ -16,8 +16,8 @@ from decimal import Decimal as D
 
 import pytest
 
+from billing.close import month_close
 from billing.models import Statement
-from billing.services import month_close
 from rating.collectors.gnocchi import GnocchiSource
 from rating.collectors.meters import DEFAULT_METERS
 from rating.models import RatedUsage, UsageRecord

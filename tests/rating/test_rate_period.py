@@ -8,8 +8,8 @@ from decimal import Decimal as D
 import pytest
 from django.db.models import Sum
 
+from billing.close import month_close
 from billing.models import Statement
-from billing.services import month_close
 from rating.models import RatedUsage, UsageRecord
 from rating.rate_cards import RateCardError
 from rating.services import contract_create, rate_card_publish, usage_rate_period
