@@ -4,6 +4,7 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -11,6 +12,22 @@ app = Celery("tally")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.autodiscover_tasks(["billing.forecasting"])
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _close_old_connections(sender=None, **_) -> None:
+    """What Django does around a request: drop a connection past CONN_MAX_AGE or broken, keep the rest.
+
+    With CELERY_DB_REUSE_MAX set, Celery itself no longer closes the connection per task. A task
+    run in-process (eager) shares its caller's connection and transaction, so it is left alone.
+    """
+    if getattr(getattr(sender, "request", None), "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()
+
 
 # Every periodic schedule lives here.
 app.conf.beat_schedule = {

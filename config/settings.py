@@ -57,7 +57,8 @@ def env_list(name: str, default: str = "") -> list[str]:
 def database_from_env() -> dict:
     url = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'tally.sqlite3'}")
     try:
-        config = dj_database_url.parse(url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+        # Persistent connections, checked before reuse: a worker keeps one across its tasks.
+        config = dj_database_url.parse(url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True)
     except (ValueError, KeyError) as exc:
         raise ImproperlyConfigured(f"DATABASE_URL is malformed ({exc}): {url!r}") from None
     if not config.get("ENGINE") or not config.get("NAME"):
@@ -209,6 +210,11 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
+# Celery's Django fixup closes the database connection before and after every task unless
+# this is set, so each task of a 1,000-account close paid for a new PostgreSQL backend (a
+# fork and a cold catalogue cache). Workers keep their connection instead, and
+# config/celery.py applies Django's own CONN_MAX_AGE / broken-connection rule around each task.
+CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
 
 # --- Usage sources
 # "sample" is the built-in deterministic cloud; "gnocchi" reads a real Gnocchi; "openstack"

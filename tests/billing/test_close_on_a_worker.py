@@ -75,3 +75,29 @@ def test_a_close_killed_mid_way_resumes_with_the_same_invoices_and_gapless_numbe
     for statement in issued():
         rated = RatedUsage.objects.filter(period_start=MONTH, project__billing_account=statement.account_id)
         assert statement.subtotal == sum(round_money(r.amount, "EUR") for r in rated)
+
+
+def _sessions() -> int:
+    """Connections ever opened to the test database (PostgreSQL counts them per database)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+        return cursor.fetchone()[0]
+
+
+def test_a_worker_keeps_one_database_connection_for_the_whole_close(workers):
+    # Celery's Django fixup closes the connection around every task unless told otherwise; a
+    # new PostgreSQL backend per account made the 1,000-account close CPU-bound on forks.
+    queue, start = workers
+    synthetic_close_seed(accounts=12, period_start=MONTH)
+    worker = start()
+    before = _sessions()
+    run = _close(queue)
+    _wait(lambda: close_progress(run=run).finished, 120, "the close")
+    worker.terminate()
+    worker.wait(20)  # a backend's statistics reach pg_stat_database when it ends
+    time.sleep(1)
+    assert close_progress(run=run).done == 12
+    assert _sessions() - before <= 2, "the worker opened a connection per task"
