@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
@@ -10,21 +11,28 @@ from django.template.loader import render_to_string
 from billing.models import Statement, StatementLine
 from billing.services import DESCRIPTIONS
 
-_FONTS: dict = {}
+STYLESHEET = Path(__file__).resolve().parent.parent / "templates" / "billing" / "statement_pdf.css"
 
 
 def statement_pdf(*, statement: Statement) -> bytes:
     """A statement a finance team would send: WeasyPrint from templates/billing/statement_pdf.html."""
     from weasyprint import HTML
-    from weasyprint.text.fonts import FontConfiguration
 
     html = render_to_string("billing/statement_pdf.html", statement_pdf_context(statement=statement))
-    # Fonts and the logo are loaded once per process, not once per PDF: a close renders thousands.
-    if "config" not in _FONTS:
-        _FONTS.update(config=FontConfiguration(), cache={})
+    font_config, stylesheet, images = _weasyprint_once()
     return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(
-        font_config=_FONTS["config"], cache=_FONTS["cache"]
+        stylesheets=[stylesheet], font_config=font_config, cache=images
     )
+
+
+@lru_cache(maxsize=1)
+def _weasyprint_once():
+    """Fonts, the parsed stylesheet and the logo, once per process, not once per PDF: a close renders thousands."""
+    from weasyprint import CSS
+    from weasyprint.text.fonts import FontConfiguration
+
+    font_config = FontConfiguration()
+    return font_config, CSS(filename=str(STYLESHEET), font_config=font_config), {}
 
 
 def statement_pdf_context(*, statement: Statement) -> dict:

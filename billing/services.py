@@ -17,10 +17,12 @@ from billing.models import NumberSequence, Statement, StatementEmail, StatementL
 from billing.selectors import completeness_problems
 from rating.models import RateCardVersion, RatedUsage
 from rating.pricing import CurrencyMismatch, round_money, sum_money
+from rating.pricing.engine import SERVICE_NAMES
 from tenants.models import BillingAccount, TaxRate
 
 log = logging.getLogger(__name__)
-DESCRIPTIONS = {"instance": "Instance hours", "volume": "Volume GiB-hours", "floating_ip": "Floating IP hours"}
+# What a statement calls each metric (its summary by service): the rating engine's names.
+DESCRIPTIONS = {**SERVICE_NAMES, "volume": "Volume GiB-hours"}
 
 
 class BillingRefused(ValueError):

@@ -300,7 +300,7 @@ def _minimums(lines: list[Line], items: dict[tuple, _Item]) -> list[Line]:
     return out
 
 
-_NAMES = {
+SERVICE_NAMES = {
     "instance": "Instance hours",
     "vcpu": "vCPU hours",
     "memory": "RAM GiB-hours",
@@ -319,7 +319,7 @@ _NAMES = {
 def _describe(item: _Item) -> str:
     if item.rule is not None and item.rule.kind == "surcharge":
         return f"Licence surcharge {item.rule.label}".strip() + " (per instance-hour)"
-    name = _NAMES.get(item.metric, item.metric)
+    name = SERVICE_NAMES.get(item.metric, item.metric)
     if item.rule is not None and item.rule.label:
         return f"{name} {item.rule.label}"
     return f"{name} {item.price_key}".strip()
