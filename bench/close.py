@@ -46,6 +46,22 @@ def _cpu_s(pid: int) -> float:
         return 0.0
 
 
+def _machine_busy_s() -> float:
+    """CPU seconds all cores spent busy (not idle or waiting on I/O), machine-wide, from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def _db_backend_pids(database: str) -> list[int]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [database])
+        pids = [row[0] for row in cursor.fetchall()]
+    connection.close()
+    return pids
+
+
 def _recreate_database(url: str) -> None:
     import psycopg
 
@@ -113,6 +129,7 @@ def main() -> None:
         connection.close()
         idle_cpu = sum(_cpu_s(w.pid) for w in workers)
         load = os.getloadavg()[0]
+        busy0, own0 = _machine_busy_s(), time.process_time()
         t0 = time.perf_counter()
         with transaction.atomic():
             run = close_start(period_start=MONTH, action="issue", queue=queue)
@@ -130,6 +147,9 @@ def main() -> None:
             time.sleep(0.25)
         wall = time.perf_counter() - t0
         worker_cpu = sum(_cpu_s(w.pid) for w in workers) - idle_cpu
+        machine_busy, own_cpu = _machine_busy_s() - busy0, time.process_time() - own0
+        # The workers' own PostgreSQL backends (connections persist, so they outlive each task).
+        db_cpu = sum(_cpu_s(pid) for pid in _db_backend_pids(db_url.rsplit("/", 1)[1]))
     finally:
         for w in workers:
             w.terminate()
@@ -158,6 +178,11 @@ def main() -> None:
         "load_avg_1m": round(load, 1),
         "worker_cpu_s": round(worker_cpu, 1),
         "cpu_bound_wall_s": round(worker_cpu / args.workers, 1),
+        # Where the machine's CPU went during the close: the workers' PostgreSQL backends, this
+        # process (polling progress) and everything (peers included), on 2 cores at most 2 x wall.
+        "db_backend_cpu_s": round(db_cpu, 1),
+        "bench_process_cpu_s": round(own_cpu, 1),
+        "machine_busy_cpu_s": round(machine_busy, 1),
         "totals_equal_sum_of_lines": bad_totals == 0,
     }
     print(
