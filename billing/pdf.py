@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
+from contextlib import contextmanager
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -20,9 +22,27 @@ def statement_pdf(*, statement: Statement) -> bytes:
 
     html = render_to_string("billing/statement_pdf.html", statement_pdf_context(statement=statement))
     font_config, stylesheet, images = _weasyprint_once()
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(
-        stylesheets=[stylesheet], font_config=font_config, cache=images
-    )
+    with _cyclic_gc_paused():
+        return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(
+            stylesheets=[stylesheet], font_config=font_config, cache=images
+        )
+
+
+@contextmanager
+def _cyclic_gc_paused():
+    """Python's cycle collector paused while WeasyPrint lays out one document.
+
+    A statement allocates a few hundred thousand short-lived objects, so the collector would run
+    dozens of times per PDF, each time scanning what survived: a fifth of the render's CPU. What
+    the document leaves in cycles is collected at the next collection after it.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 @lru_cache(maxsize=1)

@@ -112,3 +112,22 @@ def test_amounts_in_the_pdf_are_the_issued_amounts(closed):
     for line in invoice.lines.all():
         assert f"{line.amount:,.2f}" in text
     assert invoice.total > Decimal(0)
+
+
+def test_the_cycle_collector_is_back_on_after_a_pdf_even_one_that_failed(closed, monkeypatch):
+    # Rendering pauses Python's cycle collector; a worker left without it would grow until killed.
+    import gc
+
+    import weasyprint
+
+    statement_pdf(statement=closed["chargeback"])
+    assert gc.isenabled()
+
+    def broken(*args, **kwargs):
+        assert not gc.isenabled()  # paused while the document is laid out
+        raise RuntimeError("layout failed")
+
+    monkeypatch.setattr(weasyprint.HTML, "write_pdf", broken)
+    with pytest.raises(RuntimeError, match="layout failed"):
+        statement_pdf(statement=closed["chargeback"])
+    assert gc.isenabled()
