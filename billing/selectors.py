@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -12,6 +11,7 @@ from django.utils import timezone
 
 from billing.models import CloseEvent, CloseRun, Statement, StatementLine
 from rating.models import CollectionMark, RatedUsage
+from rating.rating import billing_zone, month_bounds
 from tenants.models import BillingAccount, Project
 from tenants.selectors import projects_visible_to, user_is_finance
 
@@ -30,11 +30,10 @@ def statements_visible_to(user) -> QuerySet[Statement]:
 
 # -- periods ----------------------------------------------------------------------
 def period_bounds(period_start: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """[start, end) of a billing month, in the billing time zone."""
-    tz = zoneinfo.ZoneInfo(settings.TALLY_BILLING_TIME_ZONE)
-    start = dt.datetime(period_start.year, period_start.month, 1, tzinfo=tz)
-    end = dt.datetime(start.year + start.month // 12, start.month % 12 + 1, 1, tzinfo=tz)
-    return start, end
+    """[start, end) of a billing month, shown in the billing time zone: the month rating prices."""
+    zone = billing_zone()
+    start, end = month_bounds(period_start)
+    return start.astimezone(zone), end.astimezone(zone)
 
 
 def period_accounts(*, period_start: dt.date) -> QuerySet[BillingAccount]:

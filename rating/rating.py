@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import zoneinfo
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import connection, transaction
 
 from rating.models import Contract, RateCardVersion, RatedUsage
@@ -23,14 +25,29 @@ UTC = dt.UTC
 MAX_WINDOW = dt.timedelta(days=7)
 
 
+def billing_zone() -> zoneinfo.ZoneInfo:
+    """Billing months and days are calendar months and days in TALLY_BILLING_TIME_ZONE."""
+    return zoneinfo.ZoneInfo(settings.TALLY_BILLING_TIME_ZONE)
+
+
+def day_start(day: dt.date) -> dt.datetime:
+    """The instant a billing day starts, in UTC.
+
+    In UTC because Python subtracts two datetimes of one zone by their wall clocks: October in
+    Brussels would last 744 hours, not the 745 it has with the change back from summer time.
+    """
+    return dt.datetime(day.year, day.month, day.day, tzinfo=billing_zone()).astimezone(UTC)
+
+
+def billing_day(moment: dt.datetime) -> dt.date:
+    """The billing day an instant falls on."""
+    return moment.astimezone(billing_zone()).date()
+
+
 def month_bounds(period_start: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    start = dt.datetime(period_start.year, period_start.month, 1, tzinfo=UTC)
-    nxt = dt.datetime(start.year + start.month // 12, start.month % 12 + 1, 1, tzinfo=UTC)
-    return start, nxt
-
-
-def _midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime(day.year, day.month, day.day, tzinfo=UTC)
+    """[start, end) of a billing month, as UTC instants."""
+    nxt = dt.date(period_start.year + period_start.month // 12, period_start.month % 12 + 1, 1)
+    return day_start(period_start.replace(day=1)), day_start(nxt)
 
 
 def price_list_of(version: RateCardVersion) -> PriceList:
@@ -58,17 +75,17 @@ def rating_segments(*, start: dt.datetime, end: dt.datetime, draft: RateCardVers
 
     With a draft (what-if), the draft prices the whole period.
     """
-    days = {start.date(), end.date()}
+    days = {billing_day(start), billing_day(end)}
     if draft is None:
         for v in RateCardVersion.objects.filter(status="published"):
             days |= {v.effective_from} | ({v.effective_to + dt.timedelta(days=1)} if v.effective_to else set())
     for c in Contract.objects.all():
         days |= {c.valid_from} | ({c.valid_to + dt.timedelta(days=1)} if c.valid_to else set())
-    bounds = sorted(_midnight(d) for d in days if start.date() <= d <= end.date())
+    bounds = sorted(day_start(d) for d in days if billing_day(start) <= d <= billing_day(end))
     cache: dict[int, PriceList] = {}
     segments = []
     for lo, hi in itertools.pairwise(bounds):
-        version = draft if draft is not None else rate_card_version_for(period_start=lo.date())
+        version = draft if draft is not None else rate_card_version_for(period_start=billing_day(lo))
         prices = None
         if version is not None:
             if version.pk not in cache:
@@ -86,7 +103,7 @@ def contract_terms(*, segments: list[Segment], project_ids: set[int]) -> dict[tu
     contracts = list(Contract.objects.prefetch_related("prices").order_by("valid_from", "pk"))
     terms: dict[tuple[int, int], Terms] = {}
     for i, seg in enumerate(segments):
-        day = seg.start.date()
+        day = billing_day(seg.start)
         live = [c for c in contracts if c.valid_from <= day and (c.valid_to is None or c.valid_to >= day)]
         by_account = {c.account_id: c for c in live if c.account_id}
         by_project = {c.project_id: c for c in live if c.project_id}

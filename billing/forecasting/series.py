@@ -17,7 +17,7 @@ from decimal import Decimal
 from billing.forecasting.stats import month_start
 from rating.pricing import CurrencyMismatch
 from rating.pricing.engine import Segment, price_period
-from rating.rating import contract_terms, price_list_of, rate_card_version_for, usage_aggregate
+from rating.rating import contract_terms, day_start, price_list_of, rate_card_version_for, usage_aggregate
 from tenants.models import BillingAccount, Domain, Project
 
 Target = Project | BillingAccount | Domain
@@ -82,9 +82,9 @@ class CostBook:
         last = min(month_start(month, 1), self.end)
         days = [month + dt.timedelta(days=i) for i in range((last - month).days)]
         segments = _daily_segments(days)
-        aggregates = usage_aggregate(start=_midnight(month), end=_midnight(last), segments=segments)
+        aggregates = usage_aggregate(start=day_start(month), end=day_start(last), segments=segments)
         terms = contract_terms(segments=segments, project_ids={a.project for a in aggregates})
-        bounds = (_midnight(month), _midnight(month_start(month, 1)))
+        bounds = (day_start(month), day_start(month_start(month, 1)))
         before: dict[int, Decimal] = {}
         for i, day in enumerate(days):
             todate = [a for a in aggregates if a.segment <= i]
@@ -117,12 +117,8 @@ def _daily_segments(days: list[dt.date]) -> list[Segment]:
     for day in days:
         version = rate_card_version_for(period_start=day)
         prices = None if version is None else lists.setdefault(version.pk, price_list_of(version))
-        segments.append(Segment(_midnight(day), _midnight(day + dt.timedelta(days=1)), prices))
+        segments.append(Segment(day_start(day), day_start(day + dt.timedelta(days=1)), prices))
     return segments
-
-
-def _midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
 
 
 def daily_cost_series(*, target: Target, start: dt.date, end: dt.date, currency: str = "") -> CostSeries:

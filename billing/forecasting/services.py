@@ -17,6 +17,7 @@ from billing.forecasting.series import CostBook, CostSeries, Target
 from billing.models_forecast import Forecast, Scope, SpendAnomaly
 from rating.models import CollectionMark, UsageRecord
 from rating.pricing.money import SUBCENT
+from rating.rating import day_start
 from tenants.models import BillingAccount, Domain, Project
 
 log = logging.getLogger(__name__)
@@ -73,10 +74,10 @@ def forecast_run(*, today: dt.date) -> ForecastRunReport:
 def collection_behind(*, today: dt.date) -> str:
     """Why the days before `today` are not all collected yet ("" when they are)."""
     mark = CollectionMark.objects.filter(source=settings.TALLY_USAGE_SOURCE).first()
-    midnight = dt.datetime(today.year, today.month, today.day, tzinfo=dt.UTC)
+    midnight = day_start(today)
     if mark is None or mark.collected_until is None or mark.collected_until >= midnight:
         return ""
-    return f"usage from {mark.source} is collected up to {mark.collected_until:%Y-%m-%d %H:%M} UTC only, not {today}"
+    return f"usage from {mark.source} is collected up to {mark.collected_until:%Y-%m-%d %H:%M %Z} only, not {today}"
 
 
 def forecast_targets(*, today: dt.date) -> list[Target]:

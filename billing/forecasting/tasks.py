@@ -11,8 +11,9 @@ def forecast_nightly(today: str | None = None) -> dict:
     from django.utils import timezone
 
     from billing.forecasting.services import forecast_run
+    from rating.rating import billing_day
 
-    day = dt.date.fromisoformat(today) if today else timezone.now().date()
+    day = dt.date.fromisoformat(today) if today else billing_day(timezone.now())
     report = forecast_run(today=day)
     return {
         "made_on": report.made_on.isoformat(),

@@ -19,7 +19,7 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import TruncDate
 
 from rating.models import CollectionMark, Contract, RateCardEvent, RatedUsage, UsageRecord
-from rating.rating import month_bounds, rating_lines
+from rating.rating import billing_day, billing_zone, month_bounds, rating_lines
 from tenants.models import Project
 
 SERVICES = {
@@ -155,7 +155,7 @@ def _project_month_costs(project: Project, period_start: dt.date, until: dt.date
         end = until
     usage = UsageRecord.objects.filter(project=project, start__gte=start, start__lt=end)
     rows = list(
-        usage.annotate(day=TruncDate("start", tzinfo=dt.UTC))
+        usage.annotate(day=TruncDate("start", tzinfo=billing_zone()))
         .values("day", "metric", "price_key")
         .annotate(q=Sum("quantity"))
         .order_by()
@@ -233,7 +233,7 @@ def usage_explore(
     usage = UsageRecord.objects.filter(project=project, start__gte=start, start__lt=end)
     if services:
         usage = usage.filter(metric__in=[m for m, s in SERVICES.items() if s in services])
-    month = start.astimezone(dt.UTC).date().replace(day=1)
+    month = billing_day(start).replace(day=1)
     month_start, month_end = month_bounds(month)
     current = dt.datetime.now(dt.UTC) < month_end
     month_usage = UsageRecord.objects.filter(project=project, start__gte=month_start, start__lt=month_end)

@@ -19,6 +19,7 @@ from billing.portal.access import visible_project
 from billing.portal.costs import SERVICES, project_month_costs, project_past_months, usage_explore
 from billing.selectors import statements_visible_to
 from rating.pricing import round_money
+from rating.rating import billing_day
 from tenants.selectors import projects_visible_to
 
 TOP_RESOURCES = 10
@@ -31,7 +32,7 @@ def project_list(request):
 
 
 def _month_start(now: dt.datetime) -> dt.date:
-    return now.astimezone(dt.UTC).date().replace(day=1)
+    return billing_day(now).replace(day=1)
 
 
 def _dashboard_data(project, now: dt.datetime, viewed: dt.date | None = None) -> dict:

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from billing.forecasting.services import forecast_run
+from rating.rating import billing_day
 
 
 class Command(BaseCommand):
@@ -15,7 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--date", type=dt.date.fromisoformat, help="run as of this day (YYYY-MM-DD); default today")
 
     def handle(self, *, date, **options):
-        report = forecast_run(today=date or timezone.now().date())
+        report = forecast_run(today=date or billing_day(timezone.now()))
         for label in report.run_rate:
             self.stdout.write(f"{label}: under 14 days of history, forecast by run rate (wide interval)")
         for anomaly in report.anomalies:
