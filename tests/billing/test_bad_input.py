@@ -53,13 +53,13 @@ def test_only_the_rate_in_force_at_the_month_end_applies(october):
 
 
 def test_nothing_is_half_issued_when_issuing_fails_midway(october, monkeypatch):
-    from billing import services
+    from billing.services import issuing
 
     def explode(statement, issued_at):
         statement.number = "INV-half"
         raise RuntimeError("worker died")
 
-    monkeypatch.setattr(services, "_number", explode)  # an injected fault
+    monkeypatch.setattr(issuing, "_number", explode)  # an injected fault
     with pytest.raises(RuntimeError):
         month_close(period_start=OCTOBER)
     assert not Statement.objects.filter(status="issued").exists()
