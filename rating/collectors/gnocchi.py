@@ -46,6 +46,10 @@ SUM_OP = "(aggregate sum (resample sum 86400 (metric {metric} {agg})))"
 # The raw series of the few resources resized inside a window.
 RAW_OP = "(aggregate max (metric {metric} {agg}))"
 GRANULARITY = 300
+# Where to look for a flavor's gauge values when no instance showed them in the window: the
+# ceilometer-low archives keep 30 days, and a flavor's sizes are the same on every instance.
+FLAVOR_LOOKAROUND = dt.timedelta(days=30)
+FLAVOR_REVISIONS = 20
 RETRYABLE = (gexc.ConnectionFailure, gexc.ConnectionTimeout)
 
 
@@ -216,7 +220,7 @@ class GnocchiSource:
         by_kind: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
         for i, size in known.items():
             by_kind[_kind(groups[i][0])][size] += 1
-        sizes = {}
+        sizes, unknown = {}, {}
         for i, group in resized.items():
             lo = _ts(group.get("revision_start")) or qstart
             hi = _ts(group.get("revision_end")) or qend
@@ -226,14 +230,69 @@ class GnocchiSource:
                 if lo <= _ts(when) and _ts(when) + dt.timedelta(seconds=float(granularity)) <= hi
             )
             # No sample wholly inside the revision (a resize minutes from the window's edge): the
-            # value its flavor shows on the cloud's other instances (now or in earlier windows), else
-            # the bucket where the revision began, which holds the resize's own sample.
+            # value its flavor shows on the cloud's other instances (now or in earlier windows).
             votes = inside or by_kind.get(_kind(group)) or self._seen.get((meter.gnocchi_metric, _kind(group)))
             if votes:
+                sizes[i] = votes.most_common(1)[0][0]
+            else:
+                unknown[i] = group
+        # A flavor no instance showed yet (the old flavor of an instance resized before its first
+        # sample of the window): its instances in the month around, else the bucket where the
+        # revision began, which holds the resize's own sample.
+        kinds = {_kind(g) for g in unknown.values() if g.get("flavor_id")}
+        for kind, votes in (self._flavor_votes(meter, kinds, qstart, qend) if kinds else {}).items():
+            self._seen.setdefault((meter.gnocchi_metric, kind), collections.Counter()).update(votes)
+        for i, group in unknown.items():
+            lo = _ts(group.get("revision_start")) or qstart
+            if votes := self._seen.get((meter.gnocchi_metric, _kind(group))):
                 sizes[i] = votes.most_common(1)[0][0]
             elif (begun := self._bucket_at(raw.get(str(group["id"]), []), lo)) is not None and lo > qstart:
                 sizes[i] = begun
         return sizes
+
+    def _flavor_votes(self, meter, kinds: set[str], qstart, qend) -> dict[str, collections.Counter]:
+        """The gauge's values on any instance while it had one of these flavors, in the month around.
+
+        Revisions come from the resource history (the aggregates API cannot search it by
+        flavor), values from their raw series: only buckets no other revision shares.
+        """
+        lo, hi = qstart - FLAVOR_LOOKAROUND, qend + FLAVOR_LOOKAROUND
+        # Gnocchi 4.7 answers "in" on a type's attribute in the history with HTTP 400; "=" works.
+        flavors = [{"=": {"flavor_id": k.removeprefix("flavor:")}} for k in sorted(kinds)]
+        query = {
+            "and": [
+                {"or": flavors},
+                _alive_between(lo, hi),
+                {"<": {"revision_start": hi.isoformat()}},
+                {"or": [{"=": {"revision_end": None}}, {">=": {"revision_end": lo.isoformat()}}]},
+            ]
+        }
+        revisions = self._call(
+            meter,
+            lambda: self._client.resource.search(
+                resource_type=meter.resource_type,
+                query=query,
+                history=True,
+                limit=FLAVOR_REVISIONS,
+                sorts=["started_at:desc"],  # the nearest first: the older ones may have no points left
+            ),
+        )
+        if not revisions:
+            return {}
+        ids = sorted({str(r["id"]) for r in revisions})
+        op = RAW_OP.format(metric=meter.gnocchi_metric, agg=meter.aggregation)
+        series = self._fetch(meter, op, groupby=["id"], start=lo, end=hi, search={"in": {"id": ids}}, use_history=False)
+        raw = {str(g.get("id")): points for g, points in series}
+        votes: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+        for rev in revisions:
+            # A resource's first revision owns everything before its end; a later one starts at its change.
+            since = _ts(rev["revision_start"]) if _ts(rev["revision_start"]) > _ts(rev["started_at"]) else None
+            until = _ts(rev.get("revision_end"))
+            for when, granularity, value in raw.get(str(rev["id"]), []):
+                begin, stop = _ts(when), _ts(when) + dt.timedelta(seconds=float(granularity))
+                if (since is None or since <= begin) and (until is None or stop <= until):
+                    votes[_kind(rev)][_decimal(value)] += 1
+        return votes
 
     @staticmethod
     def _bucket_at(points: list, when: dt.datetime) -> Decimal | None:
@@ -293,27 +352,31 @@ class GnocchiSource:
                 mine = False
         if mine:
             try:
-                pending.set_result(self._call(meter, operation, groupby, start, end, search, use_history))
+                args = (meter, operation, groupby, start, end, search, use_history)
+                pending.set_result(self._call(meter, lambda: self._aggregates(*args)))
             except BaseException as exc:
                 pending.set_exception(exc)
         return pending.result()
 
-    def _call(self, meter: MeterSpec, operation: str, groupby, start, end, search, use_history):
+    def _aggregates(self, meter: MeterSpec, operation: str, groupby, start, end, search, use_history):
+        answer = self._client.aggregates.fetch(
+            operation,
+            resource_type=meter.resource_type,
+            search=search,
+            groupby=groupby,
+            granularity=GRANULARITY,
+            start=start.isoformat(),
+            stop=end.isoformat(),
+            use_history=use_history,
+        )
+        return _parse_groups(answer)
+
+    def _call(self, meter: MeterSpec, send: Callable[[], list]):
         for attempt in range(self.retries + 1):
             with self._lock:
                 self.requests += 1
             try:
-                answer = self._client.aggregates.fetch(
-                    operation,
-                    resource_type=meter.resource_type,
-                    search=search,
-                    groupby=groupby,
-                    granularity=GRANULARITY,
-                    start=start.isoformat(),
-                    stop=end.isoformat(),
-                    use_history=use_history,
-                )
-                return _parse_groups(answer)
+                return send()
             except gexc.MetricNotFound:
                 return []  # nothing of this kind measured in the window
             except Exception as exc:
