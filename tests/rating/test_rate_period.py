@@ -10,32 +10,16 @@ from django.db.models import Sum
 
 from billing.close import month_close
 from billing.models import Statement
-from rating.models import RatedUsage, UsageRecord
+from rating.models import RatedUsage
 from rating.rate_cards import RateCardError
 from rating.services import contract_create, rate_card_publish, usage_rate_period
 from tenants.models import BillingAccount
+from tests.rating.usage_helpers import usage
 
 pytestmark = pytest.mark.django_db
 UTC = dt.UTC
 OCT = dt.date(2026, 10, 1)
 T0 = dt.datetime(2026, 10, 1, tzinfo=UTC)
-
-
-def usage(project, metric, key, start, hours, qty_per_hour=D(1), unit="hour", **attrs):
-    end = start + dt.timedelta(hours=hours)
-    return UsageRecord.objects.create(
-        source="test",
-        window_start=start,
-        project=project,
-        resource_id=f"r-{project.pk}-{metric}-{key}-{start:%d%H%M}",
-        metric=metric,
-        price_key=key,
-        start=start,
-        end=end,
-        quantity=D(hours) * qty_per_hour,
-        unit=unit,
-        attributes=attrs,
-    )
 
 
 def publish(day, prices, **kw):

@@ -8,9 +8,10 @@ from decimal import Decimal as D
 import pytest
 
 from billing.selectors import completeness_problems, period_bounds
-from rating.models import CollectionMark, RatedUsage, UsageRecord
+from rating.models import CollectionMark, RatedUsage
 from rating.rate_cards import RateSpec
 from rating.services import rate_card_publish, usage_rate_period
+from tests.rating.usage_helpers import usage
 
 pytestmark = pytest.mark.django_db
 UTC = dt.UTC
@@ -26,21 +27,6 @@ def brussels(settings):
     settings.TALLY_BILLING_TIME_ZONE = "Europe/Brussels"
 
 
-def _usage(project, metric, key, start, hours, per_hour=D(1), unit="hour"):
-    UsageRecord.objects.create(
-        source="test",
-        window_start=start,
-        project=project,
-        resource_id=f"{metric}-{key}-{start:%m%d%H%M}",
-        metric=metric,
-        price_key=key,
-        start=start,
-        end=start + dt.timedelta(hours=hours),
-        quantity=D(hours) * per_hour,
-        unit=unit,
-    )
-
-
 def _rated(month):
     return list(
         RatedUsage.objects.filter(period_start=month)
@@ -53,9 +39,9 @@ def test_it_rates_the_local_month_splitting_records_at_local_midnight(alpha):
     rate_card_publish(
         name="Std", currency="EUR", effective_from=SEP, backdate=True, prices={("instance", "m1.small"): D("1")}
     )
-    _usage(alpha, "instance", "m1.small", OCT_START - dt.timedelta(minutes=30), 1)  # half in September
-    _usage(alpha, "instance", "m1.small", dt.datetime(2026, 10, 15, 12, tzinfo=UTC), 2)
-    _usage(alpha, "instance", "m1.small", NOV_START - dt.timedelta(minutes=30), 1)  # half in November
+    usage(alpha, "instance", "m1.small", OCT_START - dt.timedelta(minutes=30), 1)  # half in September
+    usage(alpha, "instance", "m1.small", dt.datetime(2026, 10, 15, 12, tzinfo=UTC), 2)
+    usage(alpha, "instance", "m1.small", NOV_START - dt.timedelta(minutes=30), 1)  # half in November
     for month in (SEP, OCT, NOV):
         usage_rate_period(period_start=month)
     assert _rated(SEP) == [("instance", D("0.5"), D("1"), D("0.5"))]
@@ -71,7 +57,7 @@ def test_a_monthly_price_spreads_over_the_local_months_745_hours(alpha):
         backdate=True,
         rates=[RateSpec("volume", "ssd", D("0.10"), per_month=True)],
     )
-    _usage(alpha, "volume", "ssd", OCT_START, 745, per_hour=D(1000), unit="GiB-hour")  # 1,000 GiB all month
+    usage(alpha, "volume", "ssd", OCT_START, 745, qty_per_hour=D(1000), unit="GiB-hour")  # 1,000 GiB all month
     usage_rate_period(period_start=OCT)
     [(_, quantity, _, amount)] = _rated(OCT)
     assert quantity == D(1000) and amount == D("100.00")  # 1,000 GiB-months, not 1,001.34
@@ -88,7 +74,7 @@ def test_a_price_change_takes_effect_at_local_midnight(alpha):
         backdate=True,
         prices={("instance", "m1.small"): D("2")},
     )
-    _usage(alpha, "instance", "m1.small", dt.datetime(2026, 10, 15, 21, 30, tzinfo=UTC), 1)  # 23:30 to 00:30 there
+    usage(alpha, "instance", "m1.small", dt.datetime(2026, 10, 15, 21, 30, tzinfo=UTC), 1)  # 23:30 to 00:30 there
     usage_rate_period(period_start=OCT)
     assert _rated(OCT) == [("instance", D("0.5"), D("1"), D("0.5")), ("instance", D("0.5"), D("2"), D("1"))]
 
