@@ -75,13 +75,14 @@ def rating_segments(*, start: dt.datetime, end: dt.datetime, draft: RateCardVers
 
     With a draft (what-if), the draft prices the whole period.
     """
-    days = {billing_day(start), billing_day(end)}
+    first, last = billing_day(start), billing_day(end)
+    days = {first, last}
     if draft is None:
         for v in RateCardVersion.objects.filter(status="published"):
             days |= {v.effective_from} | ({v.effective_to + dt.timedelta(days=1)} if v.effective_to else set())
     for c in Contract.objects.all():
         days |= {c.valid_from} | ({c.valid_to + dt.timedelta(days=1)} if c.valid_to else set())
-    bounds = sorted(day_start(d) for d in days if billing_day(start) <= d <= billing_day(end))
+    bounds = sorted(day_start(d) for d in days if first <= d <= last)
     cache: dict[int, PriceList] = {}
     segments = []
     for lo, hi in itertools.pairwise(bounds):
@@ -250,7 +251,7 @@ def usage_rate_period(*, period_start: dt.date) -> dict[str, int]:
     period_start = period_start.replace(day=1)
     issued = _issued_projects(period_start)
     lines = rating_lines(period_start=period_start, exclude_projects=issued)
-    rows = [_row(period_start, line) for line in lines]
+    rows = [rated_usage_row(period_start, line) for line in lines]
     with transaction.atomic():
         Statement.objects.filter(period_start=period_start, status=Statement.Status.DRAFT).delete()
         RatedUsage.objects.filter(period_start=period_start).exclude(project_id__in=issued).delete()
@@ -259,7 +260,8 @@ def usage_rate_period(*, period_start: dt.date) -> dict[str, int]:
     return {"rated": len(lines) - unpriced, "unpriced": unpriced}
 
 
-def _row(period_start: dt.date, line: Line) -> RatedUsage:
+def rated_usage_row(period_start: dt.date, line: Line) -> RatedUsage:
+    """A rated line as the RatedUsage row rating stores (and a correction compares, unsaved)."""
     return RatedUsage(
         period_start=period_start,
         project_id=line.project,

@@ -51,7 +51,7 @@ def _rerated(original: Statement) -> list[RatedUsage]:
 
     Rating leaves RatedUsage of issued accounts alone, so a correction asks the engine itself.
     """
-    from rating.rating import rating_lines
+    from rating.rating import rated_usage_row, rating_lines
 
     projects = {p.pk: p for p in original.account.projects.all()}
     lines = [
@@ -60,25 +60,14 @@ def _rerated(original: Statement) -> list[RatedUsage]:
         if line.project in projects and line.amount is not None
     ]
     versions = RateCardVersion.objects.select_related("card").in_bulk({line.version_id for line in lines} - {None})
-    return [
-        RatedUsage(
-            period_start=original.period_start,
-            project=projects[line.project],
-            metric=line.metric,
-            price_key=line.price_key,
-            description=line.description[:255],
-            quantity=line.quantity,
-            unit=line.unit,
-            unit_price=line.unit_price,
-            amount=line.amount,
-            currency=line.currency or original.currency,
-            rate_version=versions.get(line.version_id),
-            segment_start=line.start,
-            segment_end=line.end,
-            tier=line.tier,
-        )
-        for line in lines
-    ]
+    rows = []
+    for line in lines:
+        row = rated_usage_row(original.period_start, line)
+        # The objects statement_line reads names from, without a query per row.
+        row.project, row.rate_version = projects[line.project], versions.get(line.version_id)
+        row.currency = line.currency or original.currency
+        rows.append(row)
+    return rows
 
 
 def statement_void(*, statement: Statement, reason: str, user=None) -> Statement:

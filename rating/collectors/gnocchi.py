@@ -93,8 +93,10 @@ class GnocchiSource:
         # Meters read through the same query (instance hours and vCPU-hours both from vcpus)
         # share one call per window.
         self._answers: dict[str, Future] = {}
-        # Gauge values by flavor seen in earlier windows, for a revision too short to show its own.
+        # Gauge values by flavor seen in earlier windows, for a revision too short to show its own,
+        # and the flavors already looked up around the window (asked once, found or not).
         self._seen: dict[tuple[str, str], collections.Counter] = {}
+        self._looked_up: set[tuple[str, str]] = set()
 
     def projects(self) -> list[ProjectInfo]:
         return []  # names come from Keystone; Gnocchi only knows ids
@@ -199,7 +201,7 @@ class GnocchiSource:
                     values.append(_decimal(value / share))
             if values:
                 sizes[i] = max(values)
-                self._seen.setdefault((meter.gnocchi_metric, _kind(group)), collections.Counter())[sizes[i]] += 1
+                self._votes(meter, _kind(group))[sizes[i]] += 1
         if resized:
             sizes |= self._resized_sizes(meter, resized, sizes, groups, qstart, qend)
         return sizes
@@ -231,7 +233,7 @@ class GnocchiSource:
             )
             # No sample wholly inside the revision (a resize minutes from the window's edge): the
             # value its flavor shows on the cloud's other instances (now or in earlier windows).
-            votes = inside or by_kind.get(_kind(group)) or self._seen.get((meter.gnocchi_metric, _kind(group)))
+            votes = inside or by_kind.get(_kind(group)) or self._votes(meter, _kind(group))
             if votes:
                 sizes[i] = votes.most_common(1)[0][0]
             else:
@@ -240,15 +242,20 @@ class GnocchiSource:
         # sample of the window): its instances in the month around, else the bucket where the
         # revision began, which holds the resize's own sample.
         kinds = {_kind(g) for g in unknown.values() if g.get("flavor_id")}
+        kinds -= {kind for metric, kind in self._looked_up if metric == meter.gnocchi_metric}
+        self._looked_up |= {(meter.gnocchi_metric, kind) for kind in kinds}
         for kind, votes in (self._flavor_votes(meter, kinds, qstart, qend) if kinds else {}).items():
-            self._seen.setdefault((meter.gnocchi_metric, kind), collections.Counter()).update(votes)
+            self._votes(meter, kind).update(votes)
         for i, group in unknown.items():
             lo = _ts(group.get("revision_start")) or qstart
-            if votes := self._seen.get((meter.gnocchi_metric, _kind(group))):
+            if votes := self._votes(meter, _kind(group)):
                 sizes[i] = votes.most_common(1)[0][0]
             elif (begun := self._bucket_at(raw.get(str(group["id"]), []), lo)) is not None and lo > qstart:
                 sizes[i] = begun
         return sizes
+
+    def _votes(self, meter: MeterSpec, kind: str) -> collections.Counter:
+        return self._seen.setdefault((meter.gnocchi_metric, kind), collections.Counter())
 
     def _flavor_votes(self, meter, kinds: set[str], qstart, qend) -> dict[str, collections.Counter]:
         """The gauge's values on any instance while it had one of these flavors, in the month around.
